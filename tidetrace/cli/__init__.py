@@ -1,0 +1,16 @@
+"""The ``tidetrace`` command line. Each domain has its own module; this one assembles them."""
+
+from tidetrace.cli.base import make_app
+from tidetrace.cli.core import register as register_core
+
+app = make_app(
+    "tidetrace: trace forced labour through seafood supply chains, and prove what you find.\n\n"
+    "Start with 'tidetrace init', import data with 'tidetrace import …', then search it or "
+    "'tidetrace serve' the web app. 'tidetrace demo' does all of it on the bundled real data."
+)
+register_core(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
