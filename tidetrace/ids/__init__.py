@@ -1,0 +1,23 @@
+"""Identifier schemes: establishment codes, HS codes, container numbers, USCC, FEI …
+
+Each module defines one scheme; ``get_identifier_format(name)`` finds one by name.
+Add a new scheme to ``_FORMATS`` below.
+"""
+
+from rigour.ids import IMO, LEI, USCC
+
+from tidetrace.ids.common import Decoded, IdentifierFormat
+
+_FORMATS: dict[str, type] = {
+    "imo": IMO,
+    "lei": LEI,
+    "uscc": USCC,
+}
+
+
+def get_identifier_format(name: str) -> type | None:
+    """The identifier class registered under ``name`` (case-insensitive), or None."""
+    return _FORMATS.get(name.strip().lower())
+
+
+__all__ = ["Decoded", "IdentifierFormat", "get_identifier_format"]
