@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tidetrace.model import model
 from tidetrace.store.datasets import DatasetInfo, upsert_dataset
-from tidetrace.store.search import name_tokens
+from tidetrace.store.search import identifier_tokens, name_tokens
 from tidetrace.store.tables import name_token_table, statement_table
 
 __all__ = ["EntityStore", "SearchHit", "StoreWriter", "utc_now"]
@@ -100,10 +100,22 @@ class StoreWriter:
         if proxy.id is None:
             raise ValueError("entity has no id")
         first = first_seen or self.seen
-        for stmt in Statement.from_entity(
-            proxy, dataset=dataset, first_seen=first, last_seen=last_seen or first, origin=origin
-        ):
-            self.add_statement(stmt)
+        if isinstance(proxy, StatementEntity):
+            # A statement entity carries per-value language and original values: keep them.
+            for stmt in proxy.statements:
+                stmt = stmt.clone(
+                    dataset=dataset,
+                    first_seen=first,
+                    last_seen=last_seen or first,
+                    origin=origin or stmt.origin,
+                )
+                stmt.id = stmt.generate_key()
+                self.add_statement(stmt)
+        else:
+            for stmt in Statement.from_entity(
+                proxy, dataset=dataset, first_seen=first, last_seen=last_seen or first, origin=origin
+            ):
+                self.add_statement(stmt)
         self.entities += 1
 
     def add_statement(self, stmt: Statement) -> None:
@@ -124,6 +136,9 @@ class StoreWriter:
         self.statements += 1
         if stmt.prop_type == "name":
             for token in name_tokens(stmt.value):
+                self._tokens.add((stmt.entity_id, token, stmt.dataset))
+        elif stmt.prop_type == "identifier":
+            for token in identifier_tokens(stmt.value):
                 self._tokens.add((stmt.entity_id, token, stmt.dataset))
         if len(self._rows) >= BATCH:
             self.flush()
@@ -308,15 +323,12 @@ class EntityStore:
             for eid in candidates:
                 scores[eid] += len(tokens)
                 matched[eid].append("name")
-            ident = query.strip()
+            ident = identifier_tokens(query)
             if ident:
-                q = select(statement_table.c.entity_id).where(
-                    and_(
-                        statement_table.c.prop_type == "identifier",
-                        func.upper(statement_table.c.value) == ident.upper(),
-                    )
-                )
-                for (eid,) in conn.execute(q.limit(100)).all():
+                q = select(name_token_table.c.entity_id).where(name_token_table.c.token.in_(ident))
+                if dataset is not None:
+                    q = q.where(name_token_table.c.dataset == dataset)
+                for (eid,) in conn.execute(q.distinct().limit(100)).all():
                     scores[eid] += 100
                     matched[eid].append("identifier")
             if not scores:

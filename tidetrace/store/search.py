@@ -40,3 +40,22 @@ def name_tokens(text: str) -> set[str]:
         for part in _WORD.findall(folded.lower()):
             tokens.add(part[:MAX_TOKEN])
     return {t for t in tokens if t}
+
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+_SCHEME_PREFIX = re.compile(r"^[A-Z]{2,4}(?=[0-9])")
+
+
+def identifier_tokens(value: str) -> set[str]:
+    """Tokens for an identifier, without punctuation: ``IMO 8660313`` and ``8660313`` meet.
+
+    An identifier token is prefixed ``id:`` so it never collides with a name word.
+    """
+    compact = _NOT_ALNUM.sub("", ascii_text(value) or "").upper()[:MAX_TOKEN]
+    if len(compact) < 4:
+        return set()
+    tokens = {f"id:{compact}"}
+    bare = _SCHEME_PREFIX.sub("", compact)
+    if bare != compact and len(bare) >= 4:
+        tokens.add(f"id:{bare}")
+    return tokens
