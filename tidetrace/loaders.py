@@ -6,6 +6,7 @@ call the same ones.
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -114,17 +115,19 @@ def _counts(result: LoadResult) -> dict[str, int]:
 def load_case(ws: Workspace, directory: Path, actor: str = "cli") -> LoadResult:
     """Import the compiled investigation case from ``directory``."""
     entities = list(case_source.parse(directory))  # parse all first: a bad row writes nothing
-    return _load_entities(ws, entities, case_source.DATASET, "case", directory.name, actor)
+    return _stream_entities(ws, entities, case_source.DATASET, "case", directory.name, actor)
 
 
-def _load_entities(
+def _stream_entities(
     ws: Workspace,
-    entities: list[EntityProxy],
+    entities: Iterable[EntityProxy],
     info: DatasetInfo,
     action: str,
     origin: str,
     actor: str,
+    detail: dict[str, object] | None = None,
 ) -> LoadResult:
+    """Stream entities into one transaction; a parse error mid-way rolls all of it back."""
     result = LoadResult(dataset=info.name)
     store = EntityStore(ws.engine)
     with store.writer() as writer:
@@ -135,5 +138,70 @@ def _load_entities(
         writer.flush()
         result.entities = writer.entities
         result.statements = writer.statements
-        audit.append(writer.conn, actor, f"import.{action}", info.name, _counts(result))
+        audit.append(
+            writer.conn, actor, f"import.{action}", info.name, {**_counts(result), **(detail or {})}
+        )
+    return result
+
+
+def _dated(meta: dict[str, str], path: Path) -> DatasetInfo:
+    # The file names of the shipped lists carry their release date: keep it as "retrieved".
+    match = re.search(r"(\d{4}-\d{2}(?:-\d{2})?)", path.name)
+    return DatasetInfo(**meta, retrieved=match.group(1) if match else None)
+
+
+def load_un_sc(
+    ws: Workspace, path: Path, program: str | None = None, actor: str = "cli"
+) -> LoadResult:
+    """Import the UN Security Council Consolidated List XML (``program="DPRK"``: 1718 only)."""
+    from tidetrace.sources import un_sc
+
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    info = _dated(dict(un_sc.DATASET_META), path)
+    return _stream_entities(
+        ws, un_sc.parse(path, program=program), info, "un_sc", path.name, actor,
+        {"program": program or "all"},
+    )
+
+
+def load_ofac_sdn(
+    ws: Workspace,
+    sdn: Path,
+    alt: Path | None = None,
+    add: Path | None = None,
+    program: str | None = None,
+    actor: str = "cli",
+) -> LoadResult:
+    """Import the OFAC SDN legacy CSV with its aliases and addresses.
+
+    Aliases and addresses whose parent record is not in the SDN file are reported in the
+    result's notes, never attached to an invented parent.
+    """
+    from tidetrace.sources import ofac_sdn
+
+    for path in (sdn, alt, add):
+        if path is not None and not path.is_file():
+            raise InputError(path, "no such file")
+    report = ofac_sdn.OfacReport()
+    info = _dated(dict(ofac_sdn.DATASET_META), sdn)
+    result = _stream_entities(
+        ws,
+        ofac_sdn.parse(sdn, alt=alt, add=add, program=program, report=report),
+        info,
+        "ofac_sdn",
+        sdn.name,
+        actor,
+        {"program": program or "all"},
+    )
+    if report.orphan_aliases:
+        result.notes.append(
+            f"{report.orphan_alias_rows} aliases of {len(report.orphan_aliases)} entries not in "
+            f"{sdn.name} were left out (newer alias file)"
+        )
+    if report.orphan_addresses:
+        result.notes.append(
+            f"{report.orphan_address_rows} addresses of {len(report.orphan_addresses)} entries "
+            f"not in {sdn.name} were left out (newer address file)"
+        )
     return result

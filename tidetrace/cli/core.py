@@ -279,3 +279,40 @@ def verify(home: HomeOption = None) -> None:
     if problems:
         raise CliError(f"audit log: {len(problems)} problem(s) in {count} entries")
     typer.echo(f"audit log: {count} entries, chain intact")
+
+
+@import_app.command("un-sc")
+def import_un_sc(
+    file: Annotated[Path, typer.Argument(help="UN consolidated list XML")],
+    program: Annotated[
+        str | None, typer.Option(help="Keep one regime, e.g. DPRK (the 1718 list)")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Import the UN Security Council Consolidated Sanctions List (official XML).
+
+    Example: tidetrace import un-sc data/sanctions/un_sc_consolidated_2026-02-27.xml --program DPRK
+    """
+    ws = open_workspace(home)
+    typer.echo(loaders.load_un_sc(ws, file, program=program).summary())
+
+
+@import_app.command("ofac-sdn")
+def import_ofac_sdn(
+    sdn: Annotated[Path, typer.Argument(help="OFAC SDN.csv (legacy format, no header)")],
+    alt: Annotated[Path | None, typer.Option("--alt", help="ALT.csv (aliases)")] = None,
+    add: Annotated[Path | None, typer.Option("--add", help="ADD.csv (addresses)")] = None,
+    program: Annotated[
+        str | None, typer.Option(help="Keep one programme family, e.g. DPRK")
+    ] = None,
+    home: HomeOption = None,
+) -> None:
+    """Import the US Treasury OFAC SDN list with its aliases and addresses.
+
+    Example: tidetrace import ofac-sdn SDN.csv --alt ALT.csv --add ADD.csv --program DPRK
+    """
+    ws = open_workspace(home)
+    result = loaders.load_ofac_sdn(ws, sdn, alt=alt, add=add, program=program)
+    typer.echo(result.summary())
+    for note in result.notes:
+        typer.echo(f"note: {note}")

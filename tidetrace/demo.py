@@ -1,0 +1,64 @@
+"""The demo workspace: the bundled real data loaded into a fresh workspace, one login."""
+
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tidetrace import loaders
+from tidetrace.auth.users import add_user
+from tidetrace.exc import WorkspaceError
+from tidetrace.settings import get_settings
+from tidetrace.workspace import MARKER, Workspace
+
+DEMO_USER = "demo"
+UN_FILE = "sanctions/un_sc_consolidated_2026-02-27.xml"
+OFAC_FILES = (
+    "sanctions/ofac_sdn_2024-05-03.csv",
+    "sanctions/ofac_alt_2025-12.csv",
+    "sanctions/ofac_add_2025-12.csv",
+)
+
+
+@dataclass
+class DemoInfo:
+    """How to get into the demo."""
+
+    home: Path
+    user: str
+    password: str
+
+
+def data_dir() -> Path:
+    """The bundled data (``data/`` in the repo), else the shared data directory."""
+    bundled = Path(__file__).resolve().parent.parent / "data"
+    if (bundled / UN_FILE).is_file():
+        return bundled
+    shared = get_settings().shared_data
+    if shared is not None and (shared / UN_FILE).is_file():
+        return shared
+    raise WorkspaceError("demo data not found: expected data/ in the repo or ../shared/data")
+
+
+def build_demo(home: Path, echo: Callable[[str], None] = print) -> DemoInfo:
+    """Create a fresh demo workspace at ``home`` from the real bundled data.
+
+    An existing demo workspace there is replaced; any other directory is left alone.
+    """
+    if home.exists():
+        if not (home / MARKER).is_file():
+            raise WorkspaceError(f"{home} exists and is not a tidetrace workspace; not replacing it")
+        shutil.rmtree(home)
+    ws = Workspace.init(home)
+    data = data_dir()
+    echo(f"building the demo workspace at {ws.home} from {data}")
+    echo("  " + loaders.load_case(ws, data / "investigation", actor="demo").summary())
+    echo("  " + loaders.load_un_sc(ws, data / UN_FILE, actor="demo").summary())
+    sdn, alt, add = (data / name for name in OFAC_FILES)
+    result = loaders.load_ofac_sdn(ws, sdn, alt=alt, add=add, actor="demo")
+    echo("  " + result.summary())
+    password = secrets.token_urlsafe(12)
+    add_user(ws.engine, DEMO_USER, "investigator", password, actor="demo")
+    ws.close()
+    return DemoInfo(home=ws.home, user=DEMO_USER, password=password)
