@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tidetrace.workspace import Workspace
-
 from tests.postgres import create_database, postgres_server
+from tidetrace.workspace import Workspace
 
 SHARED_DATA = (Path(__file__).resolve().parents[1] / ".." / "shared" / "data").resolve()
 BUNDLED_DATA = (Path(__file__).resolve().parents[1] / "data").resolve()

@@ -48,15 +48,38 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(tmp, "postgres", "postgres")
     port = _free_port()
     subprocess.run(
-        _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                      "-E", "UTF8", "--locale=C.UTF-8"]),
+        _as_postgres(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        ),
         check=True,
         capture_output=True,
     )
     opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
     subprocess.run(
-        _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-l",
-                      str(tmp / "log"), "-w", "start"]),
+        _as_postgres(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-l",
+                str(tmp / "log"),
+                "-w",
+                "start",
+            ]
+        ),
         check=True,
         capture_output=True,
     )

@@ -48,7 +48,9 @@ def build_demo(home: Path, echo: Callable[[str], None] = print) -> DemoInfo:
     """
     if home.exists():
         if not (home / MARKER).is_file():
-            raise WorkspaceError(f"{home} exists and is not a tidetrace workspace; not replacing it")
+            raise WorkspaceError(
+                f"{home} exists and is not a tidetrace workspace; not replacing it"
+            )
         shutil.rmtree(home)
     ws = Workspace.init(home)
     data = data_dir()

@@ -37,9 +37,7 @@ class LoadResult:
     def summary(self) -> str:
         """One line for the terminal."""
         kinds = ", ".join(f"{n} {s}" for s, n in self.schemata.most_common())
-        return (
-            f"{self.dataset}: {self.entities} entities, {self.statements} statements ({kinds})"
-        )
+        return f"{self.dataset}: {self.entities} entities, {self.statements} statements ({kinds})"
 
 
 def check_dataset_name(name: str) -> str:
@@ -94,7 +92,7 @@ def load_ftm(
             elif record.statement is not None:
                 stmt = record.statement
                 if name is not None:
-                    stmt.dataset = name
+                    stmt = stmt.clone(dataset=name)
                     stmt.id = stmt.generate_key()
                 writer.add_statement(stmt)
                 if stmt.prop == "id":
@@ -160,7 +158,12 @@ def load_un_sc(
         raise InputError(path, "no such file")
     info = _dated(dict(un_sc.DATASET_META), path)
     return _stream_entities(
-        ws, un_sc.parse(path, program=program), info, "un_sc", path.name, actor,
+        ws,
+        un_sc.parse(path, program=program),
+        info,
+        "un_sc",
+        path.name,
+        actor,
         {"program": program or "all"},
     )
 

@@ -9,7 +9,6 @@ cannot guarantee.
 
 from pathlib import Path
 
-from followthemoney import model
 from followthemoney.model import Model
 
 __all__ = ["SCHEMA_DIR", "ensure_schemata", "model"]
@@ -17,12 +16,14 @@ __all__ = ["SCHEMA_DIR", "ensure_schemata", "model"]
 SCHEMA_DIR = Path(__file__).parent / "schema"
 
 
-def ensure_schemata(target: Model = model) -> Model:
+def ensure_schemata(target: Model | None = None) -> Model:
     """Load every YAML schema under ``SCHEMA_DIR`` into the FtM model once.
 
     Returns:
         The model, with tidetrace's schemata registered.
     """
+    if target is None:
+        target = Model.instance()
     files = sorted(SCHEMA_DIR.glob("*.yaml"))
     missing = [f for f in files if f.stem not in target.schemata]
     if not missing:
@@ -34,4 +35,5 @@ def ensure_schemata(target: Model = model) -> Model:
     return target
 
 
-ensure_schemata()
+# The same object as ``followthemoney.model``, typed as a Model (mypy sees the submodule).
+model: Model = ensure_schemata()

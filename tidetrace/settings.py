@@ -13,10 +13,10 @@ __all__ = ["SETTINGS_HELP", "Settings", "get_settings"]
 # name -> one-line description, used by the docs test and `tidetrace --help`.
 SETTINGS_HELP: dict[str, str] = {
     "TIDETRACE_HOME": "Workspace directory (default ./tidetrace-data).",
-    "TIDETRACE_DATABASE_URL": "SQLAlchemy URL of the app database; default SQLite in the workspace.",
-    "TIDETRACE_SHARED_DATA": "Directory of the shared real data (default ../shared/data if present).",
+    "TIDETRACE_DATABASE_URL": "App database URL (default: SQLite in the workspace).",
+    "TIDETRACE_SHARED_DATA": "Shared real data directory (default ../shared/data if present).",
     "TIDETRACE_LOG_LEVEL": "Log level for the tidetrace logger (default WARNING).",
-    "TIDETRACE_COOKIE_SECURE": "Set session cookies with the Secure flag (default false; set behind TLS).",
+    "TIDETRACE_COOKIE_SECURE": "Secure flag on session cookies (default false; set behind TLS).",
     "TIDETRACE_SESSION_HOURS": "Lifetime of a login session in hours (default 12).",
     "TIDETRACE_MAX_UPLOAD_MB": "Largest accepted upload on web forms, in MiB (default 20).",
 }

@@ -57,9 +57,8 @@ class EntityView:
 def _summary(entity: StatementEntity, skip: str) -> list[str]:
     parts: list[str] = []
     for prop, value in entity.itervalues():
-        if prop.type.name == "entity":
-            if value == skip:
-                continue
+        if prop.type.name == "entity" and value == skip:
+            continue
         if prop.name in ("id",):
             continue
         parts.append(f"{prop.label}: {value}")

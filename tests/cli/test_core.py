@@ -62,13 +62,15 @@ def test_ftm_round_trip(workspace: Workspace, shared_data: Path, tmp_path: Path)
     assert _statement_keys(round_tripped) == _statement_keys(original)
 
 
-def test_statement_export_round_trip(workspace: Workspace, shared_data: Path, tmp_path: Path) -> None:
+def test_statement_export_round_trip(
+    workspace: Workspace, shared_data: Path, tmp_path: Path
+) -> None:
     source = shared_data / "ftm" / "donations.ijson"
     assert _run(workspace, "import", "ftm", str(source))[0] == 0
     stmts_file = tmp_path / "stmts.json"
     assert _run(workspace, "export", "ftm", "--statements", "-o", str(stmts_file))[0] == 0
     other = Workspace.init(tmp_path / "other")
-    code, out, err = _run(other, "import", "ftm", str(stmts_file))
+    code, _out, err = _run(other, "import", "ftm", str(stmts_file))
     assert code == 0, err
     before = {s.to_dict()["id"] for s in EntityStore(workspace.engine).iter_statements()}
     after = {s.to_dict()["id"] for s in EntityStore(other.engine).iter_statements()}
@@ -78,15 +80,25 @@ def test_statement_export_round_trip(workspace: Workspace, shared_data: Path, tm
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b'{"id": "a", "schema": "Person", "properties": {"name": ["A"]}}\n{"id": "b", "sch',
-         ":2: invalid JSON"),
-        (b'{"id": "a", "schema": "Person", "properties": {"name": ["A"]}}\n'
-         b'{"id": "b", "schema": "Spaceship", "properties": {}}\n', ":2: field 'schema': unknown schema"),
-        (b'{"id": "a", "schema": "Person", "properties": {"name": ["A"]}}\n'
-         b'{"id": "b", "schema": "Person", "properties": {"name": ["\xff\xfe"]}}\n', ":2: not UTF-8"),
-        (b'{"id": "a", "schema": "Person", "properties": {"wingspan": ["3"]}}\n',
-         ":1: field 'wingspan': Person has no property"),
-        (b'[1, 2]\n', ":1: line is not a JSON object"),
+        (
+            b'{"id": "a", "schema": "Person", "properties": {"name": ["A"]}}\n{"id": "b", "sch',
+            ":2: invalid JSON",
+        ),
+        (
+            b'{"id": "a", "schema": "Person", "properties": {"name": ["A"]}}\n'
+            b'{"id": "b", "schema": "Spaceship", "properties": {}}\n',
+            ":2: field 'schema': unknown schema",
+        ),
+        (
+            b'{"id": "a", "schema": "Person", "properties": {"name": ["A"]}}\n'
+            b'{"id": "b", "schema": "Person", "properties": {"name": ["\xff\xfe"]}}\n',
+            ":2: not UTF-8",
+        ),
+        (
+            b'{"id": "a", "schema": "Person", "properties": {"wingspan": ["3"]}}\n',
+            ":1: field 'wingspan': Person has no property",
+        ),
+        (b"[1, 2]\n", ":1: line is not a JSON object"),
     ],
 )
 def test_bad_input_leaves_store_unchanged(
@@ -98,7 +110,7 @@ def test_bad_input_leaves_store_unchanged(
     before = sorted(s.id or "" for s in EntityStore(workspace.engine).iter_statements())
     bad = tmp_path / "bad.json"
     bad.write_bytes(content)
-    code, out, err = _run(workspace, "import", "ftm", str(bad), "--dataset", "bad")
+    code, _out, err = _run(workspace, "import", "ftm", str(bad), "--dataset", "bad")
     assert code == 2
     assert f"{bad}{message}" in err
     assert "Traceback" not in err
@@ -130,13 +142,20 @@ def test_hostile_query(workspace: Workspace) -> None:
     code, out, _ = _run(workspace, "entities", "search", "'; DROP TABLE statement; --<script>")
     assert code == 0
     assert "no match" in out
-    code, _, err = _run(workspace, "entities", "search", "x" * 600)
+    code, _, _err = _run(workspace, "entities", "search", "x" * 600)
     assert code == 2
 
 
 def test_users_and_verify(workspace: Workspace) -> None:
-    code, out, err = _run(workspace, "users", "add", "alice", "--role", "investigator",
-                          input="a long enough password\n")
+    code, out, err = _run(
+        workspace,
+        "users",
+        "add",
+        "alice",
+        "--role",
+        "investigator",
+        input="a long enough password\n",
+    )
     assert code == 0, err
     code, _, err = _run(workspace, "users", "add", "bob", "--role", "wizard", input="x" * 12 + "\n")
     assert code == 1

@@ -22,7 +22,7 @@ def test_edited_entry_is_named(workspace: Workspace) -> None:
     _log(workspace, 5)
     with workspace.engine.begin() as conn:
         conn.execute(update(audit_table).where(audit_table.c.seq == 3).values(actor="mallory"))
-    count, problems = audit.verify_chain(workspace.engine)
+    _count, problems = audit.verify_chain(workspace.engine)
     assert [(p.seq, p.reason) for p in problems] == [(3, "content does not match its hash")]
 
 

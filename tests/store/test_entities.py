@@ -5,8 +5,8 @@ from followthemoney.proxy import EntityProxy
 
 from tidetrace.model import model
 from tidetrace.store import DatasetInfo, EntityStore
-from tidetrace.store.entities import VIEW_DATASET
 from tidetrace.store.audit import verify_chain
+from tidetrace.store.entities import VIEW_DATASET
 from tidetrace.workspace import Workspace
 
 
@@ -96,5 +96,5 @@ def test_referencing_and_audit(any_workspace: Workspace) -> None:
     store.add_entities([_vessel(), sanction], DatasetInfo("ofac", "OFAC"))
     refs = store.referencing("vessel-1")
     assert [r.id for r in refs] == ["sanction-1"]
-    count, problems = verify_chain(any_workspace.engine)
+    _count, problems = verify_chain(any_workspace.engine)
     assert problems == []

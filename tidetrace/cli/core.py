@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from tidetrace import loaders
-from tidetrace.cli.base import CliError, HomeOption, JsonOption, make_app, open_workspace, print_json
+from tidetrace.cli.base import (
+    CliError,
+    HomeOption,
+    JsonOption,
+    make_app,
+    open_workspace,
+    print_json,
+)
 from tidetrace.cli.progress import file_progress
 from tidetrace.exc import InputError
 from tidetrace.sources.ftm import write_entities, write_statements
@@ -46,7 +53,9 @@ def init(home: HomeOption = None) -> None:
 
 @import_app.command("ftm")
 def import_ftm(
-    file: Annotated[Path, typer.Argument(help="FtM JSON lines (entities or statements); - for stdin")],
+    file: Annotated[
+        Path, typer.Argument(help="FtM JSON lines (entities or statements); - for stdin")
+    ],
     dataset: Annotated[
         str | None, typer.Option(help="Dataset name (default: from the file name).")
     ] = None,
@@ -71,7 +80,9 @@ def import_ftm(
 
 @import_app.command("case")
 def import_case(
-    directory: Annotated[Path, typer.Argument(help="Directory with entities/links/observations/replies CSV")],
+    directory: Annotated[
+        Path, typer.Argument(help="Directory with entities/links/observations/replies CSV")
+    ],
     home: HomeOption = None,
 ) -> None:
     """Import the compiled investigation case (plants, buyers, asserted links, replies).
@@ -87,7 +98,9 @@ def import_case(
 @export_app.command("ftm")
 def export_ftm(
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file; - for stdout.")] = Path("-"),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Output file; - for stdout.")
+    ] = Path("-"),
     statements: Annotated[
         bool, typer.Option("--statements", help="Write statements (full provenance) not entities.")
     ] = False,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from rigour.ids import IdentifierFormat as RigourFormat
 
-__all__ = ["Decoded", "IdentifierFormat", "MAX_INPUT"]
+__all__ = ["MAX_INPUT", "Decoded", "IdentifierFormat"]
 
 # Longer input is rejected before any parsing: no real identifier comes near it.
 MAX_INPUT = 256

@@ -18,8 +18,8 @@ from tidetrace.model import model
 from tidetrace.store.datasets import DatasetInfo
 
 ARTICLE = (
-    "The Outlaw Ocean Project, published by Daily Maverick: \"North Korean forced labour "
-    "programme condemns workers to beatings, sexual abuse in Chinese seafood factories\""
+    'The Outlaw Ocean Project, published by Daily Maverick: "North Korean forced labour '
+    'programme condemns workers to beatings, sexual abuse in Chinese seafood factories"'
 )
 DATASET = DatasetInfo(
     name="case_outlaw_ocean",
@@ -75,7 +75,9 @@ def _rows(path: Path, header: list[str]) -> Iterator[tuple[int, dict[str, str]]]
                     row = [*row[: len(header) - 1], ",".join(row[len(header) - 1 :])]
                 if len(row) != len(header):
                     raise InputError(
-                        path, f"expected {len(header)} columns, got {len(row)}", line=reader.line_num
+                        path,
+                        f"expected {len(header)} columns, got {len(row)}",
+                        line=reader.line_num,
                     )
                 yield reader.line_num, {h: c.strip() for h, c in zip(header, row, strict=True)}
     except UnicodeDecodeError as exc:
@@ -93,7 +95,9 @@ def parse(directory: Path) -> Iterator[EntityProxy]:
     for line, row in _rows(directory / "entities.csv", FILES["entities.csv"]):
         schema = KIND_SCHEMA.get(row["kind"])
         if schema is None:
-            raise InputError(directory / "entities.csv", f"unknown kind {row['kind']!r}", line, "kind")
+            raise InputError(
+                directory / "entities.csv", f"unknown kind {row['kind']!r}", line, "kind"
+            )
         if not row["id"] or not row["name"]:
             raise InputError(directory / "entities.csv", "id and name are required", line)
         entity = model.make_entity(schema)

@@ -67,7 +67,7 @@ def get_dataset(conn: Connection, name: str) -> DatasetInfo | None:
 
 def list_datasets(conn: Connection) -> list[tuple[DatasetInfo, int]]:
     """All datasets with how many entities each holds."""
-    counts = dict(
+    counts: dict[str, int] = dict(
         conn.execute(
             select(statement_table.c.dataset, func.count(statement_table.c.entity_id.distinct()))
             .where(statement_table.c.prop == "id")
@@ -76,6 +76,9 @@ def list_datasets(conn: Connection) -> list[tuple[DatasetInfo, int]]:
     )
     rows = conn.execute(select(dataset_table).order_by(dataset_table.c.name)).mappings().all()
     return [
-        (DatasetInfo(**{k: r[k] for k in DatasetInfo.__dataclass_fields__}), counts.get(r["name"], 0))
+        (
+            DatasetInfo(**{k: r[k] for k in DatasetInfo.__dataclass_fields__}),
+            counts.get(r["name"], 0),
+        )
         for r in rows
     ]

@@ -113,7 +113,11 @@ class StoreWriter:
                 self.add_statement(stmt)
         else:
             for stmt in Statement.from_entity(
-                proxy, dataset=dataset, first_seen=first, last_seen=last_seen or first, origin=origin
+                proxy,
+                dataset=dataset,
+                first_seen=first,
+                last_seen=last_seen or first,
+                origin=origin,
             ):
                 self.add_statement(stmt)
         self.entities += 1
@@ -267,7 +271,7 @@ class EntityStore:
         if dataset is not None:
             query = query.where(statement_table.c.dataset == dataset)
         with self.engine.connect() as conn:
-            return {schema: count for schema, count in conn.execute(query).all()}
+            return dict(conn.execute(query).all())
 
     def referencing(self, entity_id: str, limit: int = 200) -> list[StatementEntity]:
         """Entities whose entity-typed properties point at ``entity_id`` (sanctions, links)."""
@@ -364,7 +368,7 @@ class EntityStore:
                 )
             ).all()
             for row in rows:
-                if schema is not None and not model.get(row.schema).is_a(schema):  # type: ignore[union-attr]
+                if schema is not None and not _is_a(row.schema, schema):
                     continue
                 hit = by_canonical.get(row.canonical_id)
                 if hit is None:
@@ -395,3 +399,8 @@ class EntityStore:
 def _like_prefix(token: str) -> str:
     escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"{escaped}%"
+
+
+def _is_a(schema_name: str, parent: str) -> bool:
+    schema = model.get(schema_name)
+    return schema is not None and schema.is_a(parent)

@@ -47,9 +47,7 @@ statement_table = Table(
     Column("value", Text, nullable=False),
     Column("original_value", Text),
     Column("lang", String(16)),
-    Column(
-        "dataset", String(128), ForeignKey("dataset.name", ondelete="CASCADE"), nullable=False
-    ),
+    Column("dataset", String(128), ForeignKey("dataset.name", ondelete="CASCADE"), nullable=False),
     Column("origin", Text),
     Column("external", Boolean, nullable=False, default=False),
     Column("first_seen", String(32), nullable=False),
