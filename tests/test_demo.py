@@ -1,0 +1,36 @@
+"""The demo builds a workspace from the bundled real data with a working login."""
+
+from pathlib import Path
+
+import pytest
+
+from tidetrace.auth.users import authenticate
+from tidetrace.demo import build_demo
+from tidetrace.exc import WorkspaceError
+from tidetrace.store import EntityStore
+from tidetrace.workspace import Workspace
+
+
+@pytest.mark.slow
+def test_build_demo(tmp_path: Path) -> None:
+    lines: list[str] = []
+    info = build_demo(tmp_path / "demo", echo=lines.append)
+    ws = Workspace.open(info.home)
+    store = EntityStore(ws.engine)
+    counts = store.count_by_schema()
+    assert counts["Facility"] == 8
+    assert counts["Vessel"] > 100
+    plants = {h.caption for h in store.search("dandong", schema="Facility")}
+    assert "Dandong Taifeng" in plants
+    vessels = store.search("chon ma san", schema="Vessel")
+    assert vessels
+    assert authenticate(ws.engine, info.user, info.password) is not None
+    assert any("ofac_sdn" in line for line in lines)
+
+
+def test_demo_never_replaces_a_foreign_directory(tmp_path: Path) -> None:
+    (tmp_path / "precious").mkdir()
+    (tmp_path / "precious" / "notes.txt").write_text("keep me")
+    with pytest.raises(WorkspaceError):
+        build_demo(tmp_path / "precious")
+    assert (tmp_path / "precious" / "notes.txt").read_text() == "keep me"
