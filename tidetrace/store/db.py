@@ -38,22 +38,26 @@ def _alembic_config() -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    """The newest migration shipped with this version of tidetrace."""
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+def head_revisions() -> set[str]:
+    """The newest migration of each domain branch shipped with this version of tidetrace.
+
+    Each domain (shipments, registry, vault …) keeps its own branch off the foundation
+    migration, so domains developed side by side never fight over the revision order.
+    """
+    return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
-def current_revision(engine: Engine) -> str | None:
-    """The migration the database is at (None for an empty database)."""
+def current_revisions(engine: Engine) -> set[str]:
+    """The migrations the database is at (empty for an empty database)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return set(MigrationContext.configure(conn).get_current_heads())
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the database schema to the newest migration (no-op when current)."""
-    if current_revision(engine) == head_revision():
+    """Bring the database schema to the newest migrations (no-op when current)."""
+    if current_revisions(engine) == head_revisions():
         return
     config = _alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
