@@ -11,7 +11,7 @@ flat however long the list grows.
 """
 
 import re
-import xml.etree.ElementTree as ET  # noqa: S405 - see _iter_records for why expat is safe here
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Final
@@ -20,9 +20,13 @@ from followthemoney.proxy import EntityProxy
 from rigour.names import extract_org_types
 
 from tidetrace.exc import InputError
-from tidetrace.model import model
+from tidetrace.model import ensure_schemata
 
 __all__ = ["AUTHORITY", "DATASET_META", "is_company_name", "parse"]
+
+# The same singleton as tidetrace.model.model, but typed: depending on import order mypy
+# can take followthemoney's ``model`` name for its ``followthemoney.model`` submodule.
+_MODEL: Final = ensure_schemata()
 
 AUTHORITY: Final = "United Nations Security Council"
 SOURCE_URL: Final = "https://scsanctions.un.org/resources/xml/en/consolidated.xml"
@@ -94,33 +98,41 @@ def parse(path: Path, program: str | None = None) -> Iterator[EntityProxy]:
 
 def _iter_records(path: Path) -> Iterator[ET.Element]:
     try:
-        # Python's bundled expat (>= 2.4.1) refuses entity-expansion bombs and ElementTree
-        # never fetches external entities, so the stdlib parser is safe on untrusted files.
-        events = ET.iterparse(str(path), events=("start", "end"))  # noqa: S314
-        stack: list[ET.Element] = []
-        for event, elem in events:
-            if event == "start":
-                if not stack and elem.tag != "CONSOLIDATED_LIST":
-                    raise InputError(path, f"not a UN consolidated list: root is <{elem.tag}>")
-                stack.append(elem)
-                continue
-            stack.pop()
-            if elem.tag not in ("INDIVIDUAL", "ENTITY"):
-                continue
-            yield elem
-            # Detach the finished record from its container so the tree never grows.
-            if stack:
-                stack[-1].remove(elem)
-    except ET.ParseError as exc:
-        line, _column = exc.position
-        raise InputError(path, f"malformed XML: {exc}", line=line) from None
+        fh = path.open("rb")
     except OSError as exc:
         raise InputError(path, f"cannot read file: {exc.strerror or exc}") from None
+    # The file is ours to close, also when the caller stops iterating early.
+    with fh:
+        # Python's bundled expat (>= 2.4.1) refuses entity-expansion bombs and ElementTree
+        # never fetches external entities, so the stdlib parser is safe on untrusted files.
+        events = ET.iterparse(fh, events=("start", "end"))  # noqa: S314
+        stack: list[ET.Element] = []
+        try:
+            for event, elem in events:
+                if event == "start":
+                    if not stack and elem.tag != "CONSOLIDATED_LIST":
+                        reason = f"not a UN consolidated list: root is <{elem.tag}>"
+                        raise InputError(path, reason)
+                    stack.append(elem)
+                    continue
+                stack.pop()
+                if elem.tag not in ("INDIVIDUAL", "ENTITY"):
+                    continue
+                yield elem
+                # Detach the finished record from its container so the tree never grows.
+                if stack:
+                    stack[-1].remove(elem)
+        except ET.ParseError as exc:
+            line, _column = exc.position
+            raise InputError(path, f"malformed XML: {exc}", line=line) from None
+        except OSError as exc:
+            raise InputError(path, f"cannot read file: {exc.strerror or exc}") from None
 
 
 def _text(elem: ET.Element | None) -> str | None:
     if elem is None or elem.text is None:
         return None
+    # COMMENTS1 and others are hard-wrapped at ~90 columns; the breaks carry no meaning.
     value = " ".join(elem.text.split())
     return value or None
 
@@ -164,7 +176,7 @@ def _iso_date(value: str | None) -> str | None:
 def _convert(record: ET.Element, path: Path) -> Iterator[EntityProxy]:
     dataid = _child(record, "DATAID")
     reference = _child(record, "REFERENCE_NUMBER")
-    if dataid is None or not dataid.isdigit():
+    if dataid is None or not (dataid.isascii() and dataid.isdigit()):
         where = f" (reference {reference})" if reference else ""
         raise InputError(path, f"record without a numeric DATAID{where}", field="DATAID")
 
@@ -176,7 +188,7 @@ def _convert(record: ET.Element, path: Path) -> Iterator[EntityProxy]:
     else:
         schema = "Organization"
 
-    entity = model.make_entity(schema)
+    entity = _MODEL.make_entity(schema)
     entity.id = f"un-sc-{dataid}"
     entity.add("name", name)
     entity.add("topics", "sanction")
@@ -197,7 +209,7 @@ def _convert(record: ET.Element, path: Path) -> Iterator[EntityProxy]:
     if record.tag == "INDIVIDUAL":
         _add_person_details(entity, record)
 
-    sanction = model.make_entity("Sanction")
+    sanction = _MODEL.make_entity("Sanction")
     sanction.id = f"un-sc-sanction-{dataid}"
     sanction.add("entity", entity.id)
     sanction.add("authority", AUTHORITY)
