@@ -7,11 +7,16 @@ Add a new scheme to ``_FORMATS`` below.
 from rigour.ids import IMO, LEI, USCC
 
 from tidetrace.ids.common import Decoded, IdentifierFormat
+from tidetrace.ids.establishment import ApprovalNumber, EstablishmentCode
+from tidetrace.ids.fei import FEI
 
 _FORMATS: dict[str, type] = {
     "imo": IMO,
     "lei": LEI,
     "uscc": USCC,
+    "cn_establishment": EstablishmentCode,
+    "approval": ApprovalNumber,
+    "fei": FEI,
 }
 
 
