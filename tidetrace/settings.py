@@ -5,7 +5,7 @@ between calls. Nothing else in tidetrace reads ``os.environ``.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["SETTINGS_HELP", "Settings", "get_settings"]
@@ -19,6 +19,10 @@ SETTINGS_HELP: dict[str, str] = {
     "TIDETRACE_COOKIE_SECURE": "Secure flag on session cookies (default false; set behind TLS).",
     "TIDETRACE_SESSION_HOURS": "Lifetime of a login session in hours (default 12).",
     "TIDETRACE_MAX_UPLOAD_MB": "Largest accepted upload on web forms, in MiB (default 20).",
+    "TIDETRACE_USER": "Default user for vault commands (--user) on the command line.",
+    "TIDETRACE_PASSWORD": "Vault password for non-interactive CLI use (default: TTY prompt).",
+    "TIDETRACE_TSA_URL": "RFC 3161 timestamp authority URL for custody checkpoints (default none).",
+    "TIDETRACE_TSA_CA_FILE": "PEM CA certificate(s) to verify timestamp tokens against.",
 }
 
 
@@ -65,6 +69,10 @@ class Settings:
     cookie_secure: bool
     session_hours: int
     max_upload_mb: int
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tsa_url: str | None = None
+    tsa_ca_file: Path | None = None
 
 
 def get_settings() -> Settings:
@@ -78,4 +86,9 @@ def get_settings() -> Settings:
         cookie_secure=_env_bool("TIDETRACE_COOKIE_SECURE", False),
         session_hours=_env_int("TIDETRACE_SESSION_HOURS", 12),
         max_upload_mb=_env_int("TIDETRACE_MAX_UPLOAD_MB", 20),
+        user=_env_str("TIDETRACE_USER"),
+        # Read raw: a password may start or end with spaces.
+        password=os.environ.get("TIDETRACE_PASSWORD") or None,
+        tsa_url=_env_str("TIDETRACE_TSA_URL"),
+        tsa_ca_file=Path(tsa_ca) if (tsa_ca := _env_str("TIDETRACE_TSA_CA_FILE")) else None,
     )
