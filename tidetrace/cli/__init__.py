@@ -2,6 +2,7 @@
 
 from tidetrace.cli.base import make_app
 from tidetrace.cli.core import register as register_core
+from tidetrace.cli.groups import register as register_groups
 
 app = make_app(
     "tidetrace: trace forced labour through seafood supply chains, and prove what you find.\n\n"
@@ -9,6 +10,7 @@ app = make_app(
     "'tidetrace serve' the web app. 'tidetrace demo' does all of it on the bundled real data."
 )
 register_core(app)
+register_groups(app)
 
 
 def main() -> None:
