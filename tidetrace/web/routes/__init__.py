@@ -1,0 +1,1 @@
+"""One module per page group; each exposes ``router`` and its context dataclasses."""
