@@ -27,6 +27,15 @@ class ValueRow:
 
 
 @dataclass
+class Counterpart:
+    """Another entity a related entity names, e.g. the customer of a supply link."""
+
+    prop_label: str
+    id: str
+    caption: str
+
+
+@dataclass
 class RelatedRef:
     """An entity that points at this one (a sanction, a supply link, a reply …)."""
 
@@ -34,6 +43,7 @@ class RelatedRef:
     schema: str
     caption: str
     summary: list[str]
+    counterparts: list[Counterpart] = field(default_factory=list)
 
 
 @dataclass
@@ -54,15 +64,35 @@ class EntityView:
         return asdict(self)
 
 
-def _summary(entity: StatementEntity, skip: str) -> list[str]:
+def _summary(entity: StatementEntity, skip: str, captions: dict[str, str]) -> list[str]:
     parts: list[str] = []
     for prop, value in entity.itervalues():
-        if prop.type.name == "entity" and value == skip:
+        if prop.name == "id" or (prop.type.name == "entity" and value == skip):
             continue
-        if prop.name in ("id",):
-            continue
-        parts.append(f"{prop.label}: {value}")
+        shown = captions.get(value, value) if prop.type.name == "entity" else value
+        parts.append(f"{prop.label}: {shown}")
     return parts[:8]
+
+
+def _counterparts(
+    entity: StatementEntity, skip: str, captions: dict[str, str]
+) -> list[Counterpart]:
+    out: list[Counterpart] = []
+    for prop, value in entity.itervalues():
+        if prop.type.name == "entity" and value != skip:
+            out.append(Counterpart(prop.label, value, captions.get(value, value)))
+    return out
+
+
+def _ref_caption(entity: StatementEntity, captions: dict[str, str]) -> str:
+    # An edge reads better as "source → target" than as its schema label.
+    schema = entity.schema
+    if schema.edge and schema.source_prop is not None and schema.target_prop is not None:
+        sources = [captions.get(v, v) for v in entity.get(schema.source_prop)]
+        targets = [captions.get(v, v) for v in entity.get(schema.target_prop)]
+        if sources and targets:
+            return f"{', '.join(sources)} → {', '.join(targets)}"
+    return entity.caption
 
 
 def entity_view(store: EntityStore, entity_id: str) -> EntityView:
@@ -97,10 +127,18 @@ def entity_view(store: EntityStore, entity_id: str) -> EntityView:
                 last_seen=stmt.last_seen or "",
             )
         )
-    for ref in store.referencing(entity.id):
-        if ref.id is None:
-            continue
+    refs = [ref for ref in store.referencing(entity.id) if ref.id is not None]
+    named = {v for ref in refs for p, v in ref.itervalues() if p.type.name == "entity"}
+    captions = store.captions(named)
+    for ref in refs:
+        assert ref.id is not None
         view.related.append(
-            RelatedRef(ref.id, ref.schema.name, ref.caption, _summary(ref, entity.id))
+            RelatedRef(
+                ref.id,
+                ref.schema.name,
+                _ref_caption(ref, captions),
+                _summary(ref, entity.id, captions),
+                _counterparts(ref, entity.id, captions),
+            )
         )
     return view

@@ -257,7 +257,14 @@ def serve(
 
     ws = open_workspace(home)
     typer.echo(f"serving {ws.home} on http://{host}:{port}/")
-    uvicorn.run(create_app(ws), host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(ws),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,  # visitors of public pages are not recorded
+        server_header=False,
+    )
 
 
 def demo(

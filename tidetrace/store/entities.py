@@ -273,6 +273,26 @@ class EntityStore:
         with self.engine.connect() as conn:
             return dict(conn.execute(query).all())
 
+    def captions(self, entity_ids: Iterable[str]) -> dict[str, str]:
+        """A display name for each id (its first name value); ids without one are left out."""
+        ids = sorted(set(entity_ids))
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(
+                    select(statement_table.c.entity_id, statement_table.c.value)
+                    .where(
+                        and_(
+                            statement_table.c.entity_id.in_(ids[start : start + 500]),
+                            statement_table.c.prop == "name",
+                        )
+                    )
+                    .order_by(statement_table.c.entity_id, statement_table.c.value)
+                ).all()
+                for entity_id, value in rows:
+                    out.setdefault(entity_id, value)
+        return out
+
     def referencing(self, entity_id: str, limit: int = 200) -> list[StatementEntity]:
         """Entities whose entity-typed properties point at ``entity_id`` (sanctions, links)."""
         with self.engine.connect() as conn:
