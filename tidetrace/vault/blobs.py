@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from nacl import bindings
 from nacl.exceptions import CryptoError
@@ -43,6 +43,7 @@ __all__ = [
     "BlobCorrupt",
     "BlobRef",
     "BlobStore",
+    "Writable",
     "record_blob",
     "scratch_dir",
 ]
@@ -58,6 +59,13 @@ _LEN = struct.Struct(">I")
 _WRAPPED_LEN = struct.Struct(">H")
 # Scratch files of plaintext (working copies, video frames) go to RAM below this size.
 SHM_LIMIT = 512 * 1024 * 1024
+
+
+class Writable(Protocol):
+    """Anything with ``write(bytes)``: a file, a response stream, a hashing sink."""
+
+    def write(self, data: bytes, /) -> object:
+        """Write ``data``."""
 
 
 class BlobCorrupt(DecryptionError):
@@ -282,7 +290,7 @@ class BlobStore:
                 raise TidetraceError(f"blob larger than {limit} bytes; stream it instead")
         return bytes(out)
 
-    def write_to(self, keyring: CaseKeyring, address: str, dest: BinaryIO) -> str:
+    def write_to(self, keyring: CaseKeyring, address: str, dest: Writable) -> str:
         """Decrypt a blob into ``dest``; returns the SHA-256 of what was written."""
         digest = hashlib.sha256()
         for chunk in self.read(keyring, address):
