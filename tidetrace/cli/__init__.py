@@ -2,6 +2,7 @@
 
 from tidetrace.cli.base import make_app
 from tidetrace.cli.core import register as register_core
+from tidetrace.cli.graph import register as register_graph
 from tidetrace.cli.groups import register as register_groups
 from tidetrace.cli.registry import register as register_registry
 
@@ -11,6 +12,7 @@ app = make_app(
     "'tidetrace serve' the web app. 'tidetrace demo' does all of it on the bundled real data."
 )
 register_core(app)
+register_graph(app)
 register_groups(app)
 register_registry(app)
 

@@ -283,7 +283,8 @@ def _node_attributes(engine: Engine, ids: list[str]) -> dict[str, dict[str, Any]
 
 def _role(info: dict[str, Any], forwarder: bool, shipped: bool, received: bool) -> str:
     """A node's place in the chain, for colouring pictures (not used in any number)."""
-    if forwarder:
+    sectors = " ".join(info.get("sector", [])).lower()
+    if forwarder or any(w in sectors for w in ("forwarder", "forwarding", "nvocc")):
         return "forwarder"
     if info.get("schema") == "Facility":
         return "plant"
