@@ -486,14 +486,16 @@ def _finding(entity: StatementEntity, subject_id: str) -> Finding | None:
 def trade_summary(reg: Registry, party_ids: list[str]) -> TradeSummary:
     """Shipments sent by the facility or its operators, with tonnage.
 
-    This is the seam for trade records: it reads ``Shipment`` entities (``shipper``,
-    ``weightKg``, ``arrivalDate``, ``consignee``) from the statement store. If the shipments
-    module keeps bills of lading elsewhere (Parquet), replace the body of this function;
-    the :class:`TradeSummary` it returns is what CLI, API and page show.
+    This is the seam for trade records. It reads ``Shipment`` entities (``shipper``,
+    ``weightKg``, ``arrivalDate``, ``consignee``) from the statement store. Bills of lading
+    ingested by ``tidetrace.shipments`` are kept in Parquet and are not read here yet: the
+    graph's shipment sources (``tidetrace.graph.sources``) read both and are the natural
+    replacement for this body once they are settled. The :class:`TradeSummary` returned is
+    what CLI, API and page show.
     """
     st = statement_table
     if not party_ids:
-        return TradeSummary(available=False, note="no trade records yet")
+        return TradeSummary(available=False, note="trade records are not connected yet")
     with reg.engine.connect() as conn:
         shipment_ids = [
             r[0]
@@ -514,7 +516,11 @@ def trade_summary(reg: Registry, party_ids: list[str]) -> TradeSummary:
             has_any = conn.execute(
                 select(st.c.entity_id).where(st.c.schema == "Shipment").limit(1)
             ).first()
-            note = "no shipments from this facility" if has_any else "no trade records yet"
+            note = (
+                "no shipments from this facility among the trade records in the store"
+                if has_any
+                else "trade records are not connected to the lookup yet"
+            )
             return TradeSummary(available=has_any is not None, note=note)
         weights: dict[str, float] = {}
         dates: list[str] = []
