@@ -44,7 +44,6 @@ from sqlalchemy import Engine, func, select
 from tidetrace.graph.asserted import load_asserted
 from tidetrace.graph.flags import refresh_list_flags
 from tidetrace.graph.sources import Partition, ShipmentSource, default_sources
-from tidetrace.logs import get_logger
 from tidetrace.store import audit
 from tidetrace.store.entities import utc_now
 from tidetrace.store.tables import audit_table, statement_table
@@ -58,8 +57,6 @@ __all__ = [
     "graph_is_stale",
     "store_fingerprint",
 ]
-
-log = get_logger("tidetrace.graph.build")
 
 # Audit actions that do not change what the graph is built from.
 _IGNORED_ACTIONS = ("graph.", "flag.", "login", "logout", "session", "user.")
@@ -399,7 +396,6 @@ def build_graph(
                     "partitions_read": result.partitions_read,
                 },
             )
-    log.info("graph built", version=result.version, nodes=result.nodes)
     return result
 
 
