@@ -197,21 +197,20 @@ def ensure_graph(ws: Workspace, actor: str = "cli") -> BuildResult | None:
     return build_graph(ws, actor=actor)
 
 
-def _aggregate(
+def _slim(
     con: duckdb.DuckDBPyConnection, source: ShipmentSource, partition: Partition, out: Path
 ) -> int:
+    """Write one partition's bills, reduced to what the graph needs, to ``out``."""
     source.register(con, partition, "shipments_view")
     tmp = out.with_suffix(".tmp.parquet")
     con.execute(
         f"""
         COPY (
-            SELECT shipper, consignee,
+            SELECT key, filing_date, ingest_seq, source_row, deleted, bill, day,
+                   shipper, consignee,
                    CASE WHEN notify = consignee THEN NULL ELSE notify END AS notify,
-                   day, hs, sum(kg) AS kg, count(*)::INTEGER AS n,
-                   list(DISTINCT bill ORDER BY bill) AS bills
+                   hs, kg
             FROM shipments_view
-            WHERE shipper IS NOT NULL AND consignee IS NOT NULL AND day IS NOT NULL
-            GROUP BY ALL
         ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
         """  # noqa: S608 - the path is ours
     )
@@ -348,7 +347,7 @@ def build_graph(
                     ):
                         result.partitions_kept += 1
                         continue
-                    rows = _aggregate(con, source, partition, out)
+                    rows = _slim(con, source, partition, out)
                     manifest[partition.key] = {
                         "fingerprint": partition.fingerprint,
                         "file": out.name,
@@ -400,10 +399,16 @@ def build_graph(
 
 
 _EMPTY_PARTS = """
-    SELECT NULL::VARCHAR AS shipper, NULL::VARCHAR AS consignee, NULL::VARCHAR AS notify,
-           NULL::DATE AS day, NULL::VARCHAR AS hs, NULL::DOUBLE AS kg, NULL::INTEGER AS n,
-           NULL::VARCHAR[] AS bills WHERE false
+    SELECT NULL::VARCHAR AS key, NULL::DATE AS filing_date, NULL::BIGINT AS ingest_seq,
+           NULL::BIGINT AS source_row, NULL::BOOLEAN AS deleted, NULL::VARCHAR AS bill,
+           NULL::DATE AS day, NULL::VARCHAR AS shipper, NULL::VARCHAR AS consignee,
+           NULL::VARCHAR AS notify, NULL::VARCHAR AS hs, NULL::DOUBLE AS kg WHERE false
 """
+# The latest version of each bill wins (as the trade-records queries show it): latest
+# filing date, then latest ingest, then the later row of the source.
+VERSION_ORDER = (
+    "filing_date DESC NULLS LAST, ingest_seq DESC NULLS LAST, source_row DESC NULLS LAST"
+)
 _EMPTY_PARTIES = """
     SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS name, NULL::VARCHAR AS country,
            NULL::BOOLEAN AS forwarder WHERE false
@@ -439,17 +444,26 @@ def _compact(
     )
     con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE bills AS
+        SELECT * FROM (
+            SELECT * FROM {parts_sql}
+            QUALIFY row_number() OVER (PARTITION BY key ORDER BY {VERSION_ORDER}) = 1
+        ) WHERE NOT deleted AND shipper IS NOT NULL AND consignee IS NOT NULL
+            AND day IS NOT NULL
+        """  # noqa: S608 - paths are ours
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE ev0 AS
-        WITH raw AS (SELECT * FROM {parts_sql})
         SELECT coalesce(a.canonical, r.shipper) AS src, coalesce(b.canonical, r.consignee) AS dst,
-               {SHIPPED_KIND}::TINYINT AS kind, day, hs, kg, n, bills
-        FROM raw r LEFT JOIN canon a ON a.raw = r.shipper LEFT JOIN canon b ON b.raw = r.consignee
+               0::TINYINT AS kind, day, hs, kg, bill
+        FROM bills r LEFT JOIN canon a ON a.raw = r.shipper LEFT JOIN canon b ON b.raw = r.consignee
         UNION ALL
         SELECT coalesce(b.canonical, r.consignee), coalesce(c.canonical, r.notify),
-               {NOTIFY_KIND}::TINYINT, day, hs, kg, n, bills
-        FROM raw r LEFT JOIN canon b ON b.raw = r.consignee LEFT JOIN canon c ON c.raw = r.notify
+               1::TINYINT, day, hs, kg, bill
+        FROM bills r LEFT JOIN canon b ON b.raw = r.consignee LEFT JOIN canon c ON c.raw = r.notify
         WHERE r.notify IS NOT NULL
-        """  # noqa: S608 - paths are ours
+        """
     )
     con.execute("DELETE FROM ev0 WHERE src = dst")
     con.execute(
@@ -481,8 +495,8 @@ def _compact(
         f"""
         COPY (
             SELECT s.idx AS src, d.idx AS dst, e.kind, e.day, e.hs,
-                   sum(e.kg) AS kg, sum(e.n)::INTEGER AS n,
-                   list_sort(list_distinct(flatten(list(e.bills)))) AS bills
+                   sum(e.kg) AS kg, count(*)::INTEGER AS n,
+                   list_sort(list_distinct(list(e.bill))) AS bills
             FROM ev0 e JOIN node_ids s ON s.id = e.src JOIN node_ids d ON d.id = e.dst
             GROUP BY ALL ORDER BY src, dst, day
         ) TO '{events_src}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})

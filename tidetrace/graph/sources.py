@@ -6,8 +6,12 @@ makes it incremental. For each partition it registers a DuckDB view with the sta
 columns of :data:`COLUMNS`:
 
 ============== ===========================================================================
+``key``        the shipment's identity across partitions (dataset + shipment id): several
+               rows with one key are versions of one bill (amendments, re-filings)
+``filing_date`` ``ingest_seq`` ``source_row``  order the versions: the latest wins
+``deleted``    TRUE when this version withdraws the bill
 ``bill``       bill of lading number
-``day``        arrival date (departure date when there is no arrival date), DATE
+``day``        arrival date (estimated arrival, then departure, when there is none), DATE
 ``shipper``    party id of the shipper (the store's entity id when there is one)
 ``consignee``  party id of the consignee
 ``notify``     party id of the notify party, or NULL
@@ -17,6 +21,10 @@ columns of :data:`COLUMNS`:
 ``*_country``  the party's country code, or NULL
 ``forwarder``  TRUE when the shipper slot holds a forwarder/NVOCC rather than the shipper
 ============== ===========================================================================
+
+A party the records mark as no party (blank, TO ORDER, redacted) has a NULL id and makes
+no edge. Versions are resolved by the build across all partitions, because an amendment
+can land in another partition than the bill it amends.
 
 Two sources exist today: :class:`StoreShipments` reads ``Shipment`` entities from the
 entity store (FtM imports, small ingests, tests) and :class:`ParquetShipments` reads the
@@ -50,6 +58,11 @@ __all__ = [
 ]
 
 COLUMNS = (
+    "key",
+    "filing_date",
+    "ingest_seq",
+    "source_row",
+    "deleted",
     "bill",
     "day",
     "shipper",
@@ -161,7 +174,8 @@ class StoreShipments:
         parties = {v for props in values.values() for r in ROLES for v in props.get(r, [])}
         names = self._party_values(parties)
         for shipment_id, props in values.items():
-            row: dict[str, Any] = {"bill": _first(props.get("bill")) or shipment_id}
+            row: dict[str, Any] = {"key": shipment_id, "deleted": False}
+            row["bill"] = _first(props.get("bill")) or shipment_id
             row["day"] = _first(props.get("arrival")) or _first(props.get("departure"))
             for role in ROLES:
                 party = min(props.get(role, []), default=None)
@@ -206,6 +220,11 @@ class StoreShipments:
 
 _STANDARD_SCHEMA = pa.schema(
     [
+        ("key", pa.string()),
+        ("filing_date", pa.date32()),
+        ("ingest_seq", pa.int64()),
+        ("source_row", pa.int64()),
+        ("deleted", pa.bool_()),
         ("bill", pa.string()),
         ("day", pa.string()),
         ("shipper", pa.string()),
@@ -243,9 +262,15 @@ def _sum_numbers(values: list[str]) -> float | None:
 
 # Column names tried, in order, for each standard column (compared case-insensitively).
 CANDIDATES: dict[str, Sequence[str]] = {
+    "key": ("shipment_id",),
+    "filing_date": ("filing_date",),
+    "ingest_seq": ("ingest_seq",),
+    "source_row": ("source_row",),
+    "record_status": ("record_status",),
     "bill": ("bill_of_lading", "bill_of_lading_number", "bol", "bill"),
     "arrival": ("arrival_date", "actual_arrival_date", "date"),
-    "departure": ("departure_date", "estimated_arrival_date"),
+    "estimated": ("estimated_arrival_date",),
+    "departure": ("departure_date",),
     "shipper": ("shipper_id", "shipper_entity_id", "shipper_canonical_id"),
     "consignee": ("consignee_id", "consignee_entity_id", "consignee_canonical_id"),
     "notify": ("notify_id", "notify_party_id", "notify_entity_id"),
@@ -258,6 +283,7 @@ CANDIDATES: dict[str, Sequence[str]] = {
     "hs": ("hs_codes", "hs_code", "hscode", "hs"),
     "kg": ("weight_kg", "gross_weight_kg", "kg"),
     "forwarder": ("shipper_is_forwarder", "is_forwarder", "forwarder"),
+    # Party ids the trade-records ingest mints (tidetrace.shipments: tt-party-…).
     # A party the ingest marked as not a party (TO ORDER, redacted …) is left out.
     "shipper_status": ("shipper_status",),
     "consignee_status": ("consignee_status",),
@@ -274,10 +300,13 @@ def _literal(text: str) -> str:
 
 
 class ParquetShipments:
-    """The trade-records Parquet dataset (Hive-partitioned, e.g. by arrival year/month).
+    """The trade-records Parquet dataset under ``ws.parquet_dir``.
 
-    Each leaf directory of ``key=value`` parts is a partition (a flat directory of files is
-    one); its fingerprint covers the names, sizes and modification times of its files.
+    A partition is one ingested source (a ``src=…`` directory of the trade-records layout,
+    ``shipments/dataset=<name>/src=<hash>/arrival_year=…/arrival_month=…``, published
+    whole and never changed), or, for other layouts, one directory of Parquet files. Its
+    fingerprint covers its files' names, sizes and modification times. Directories whose
+    name starts with ``_``, ``.`` or ``tmp`` (rejects, staging) are not records.
     """
 
     name = "parquet"
@@ -290,23 +319,24 @@ class ParquetShipments:
         if not self.root.is_dir():
             return groups
         for path in sorted(self.root.rglob("*.parquet")):
-            rel = path.parent.relative_to(self.root)
-            # Files being written (tmp dirs, dot files) are not records yet.
-            if any(
-                part.startswith((".", "_", "tmp")) for part in path.relative_to(self.root).parts
-            ):
+            parts = path.relative_to(self.root).parts
+            if any(part.startswith((".", "_", "tmp")) for part in parts):
                 continue
-            groups[str(rel)].append(path)
+            dirs = parts[:-1]
+            cut = next((i for i, p in enumerate(dirs) if p.startswith("src=")), None)
+            key = "/".join(dirs[: cut + 1] if cut is not None else dirs) or "."
+            groups[key].append(path)
         return groups
 
     def partitions(self) -> list[Partition]:
-        """One partition per directory holding Parquet files."""
+        """One partition per ingested source (or per directory of Parquet files)."""
         out = []
         for rel, files in self._files().items():
             digest = hashlib.sha1(usedforsecurity=False)
             for path in files:
                 stat = path.stat()
-                digest.update(f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+                name = path.relative_to(self.root)
+                digest.update(f"{name}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
             out.append(Partition(f"parquet:{rel}", digest.hexdigest()))
         return out
 
@@ -326,48 +356,48 @@ class ParquetShipments:
         missing = [
             std
             for std in ("bill", "shipper_name", "consignee_name")
-            if found[std] is None and found[std.replace("_name", "")] is None
+            if found[std] is None and found.get(std.replace("_name", "")) is None
         ]
-        if found["arrival"] is None and found["departure"] is None:
+        if not any(found[k] for k in ("arrival", "estimated", "departure")):
             missing.append("arrival_date")
         if missing:
             raise InputError(files[0], f"trade records lack columns for: {', '.join(missing)}")
-        select_list = [f"{_col(found['bill'])}::VARCHAR AS bill"]
+        # Shipment ids are unique within a dataset: the dataset directory qualifies them.
+        dataset = next((p for p in rel.split("/") if p.startswith("dataset=")), "")
+        bill = f"{_col(found['bill'])}::VARCHAR"
+        ident = f"{_col(found['key'])}::VARCHAR" if found["key"] else bill
+        select_list = [f"{_literal(dataset + '/')} || coalesce({ident}, {bill}) AS key"]
+        select_list.append(
+            f"TRY_CAST({_col(found['filing_date'])} AS DATE) AS filing_date"
+            if found["filing_date"]
+            else "NULL::DATE AS filing_date"
+        )
+        for std in ("ingest_seq", "source_row"):
+            select_list.append(
+                f"TRY_CAST({_col(found[std])} AS BIGINT) AS {std}"
+                if found[std]
+                else f"NULL::BIGINT AS {std}"
+            )
+        status = found["record_status"]
+        select_list.append(
+            f"coalesce(lower({_col(status)}::VARCHAR) = 'deleted', false) AS deleted"
+            if status
+            else "false AS deleted"
+        )
+        select_list.append(f"{bill} AS bill")
         day_parts = [
-            f"TRY_CAST({_col(found[k])} AS DATE)" for k in ("arrival", "departure") if found[k]
+            f"TRY_CAST({_col(found[k])} AS DATE)"
+            for k in ("arrival", "estimated", "departure")
+            if found[k]
         ]
         select_list.append(f"coalesce({', '.join(day_parts)}) AS day")
         for role in ROLES:
-            name_col = found[f"{role}_name"]
-            name = f"NULLIF(TRIM({_col(name_col)}::VARCHAR), '')" if name_col else "NULL"
-            country_col = found[f"{role}_country"]
-            country = f"upper({_col(country_col)}::VARCHAR)" if country_col else "NULL"
-            id_col = found[role]
-            if id_col is not None:
-                ident = f"NULLIF(TRIM({_col(id_col)}::VARCHAR), '')"
-            else:
-                # Same rule as party_id(): upper-cased, whitespace-collapsed name + country.
-                key = (
-                    f"upper(regexp_replace(trim({name}), '\\s+', ' ', 'g')) || '|' || "
-                    f"coalesce({country}, '')"
-                )
-                ident = (
-                    f"CASE WHEN {name} IS NULL THEN NULL "
-                    f"ELSE 'bol-' || substr(sha1({key}), 1, 16) END"
-                )
-            status_col = found[f"{role}_status"]
-            if status_col is not None:
-                ident = (
-                    f"CASE WHEN coalesce(lower({_col(status_col)}::VARCHAR), 'ok') "
-                    f"IN ('ok', 'party', '') THEN {ident} ELSE NULL END"
-                )
-            select_list += [f"{ident} AS {role}", f"{name} AS {role}_name"]
-            select_list.append(f"{country} AS {role}_country")
+            select_list += _party_columns(role, found)
         hs_col = found["hs"]
         if hs_col is None:
             select_list.append("NULL::VARCHAR AS hs")
         elif hs_col[1].endswith("[]"):
-            select_list.append(f"array_to_string(list_sort({_col(hs_col)}), ' ') AS hs")
+            select_list.append(f"NULLIF(array_to_string(list_sort({_col(hs_col)}), ' '), '') AS hs")
         else:
             select_list.append(f"NULLIF(TRIM({_col(hs_col)}::VARCHAR), '') AS hs")
         kg_col = found["kg"]
@@ -386,6 +416,34 @@ class ParquetShipments:
         )
 
 
+# Party statuses that name a party; anything else (blank, to_order, redacted …) does not.
+_NAMED = "('named', 'ok', 'party', '')"
+
+
+def _party_columns(role: str, found: dict[str, tuple[str, str] | None]) -> list[str]:
+    name_col = found[f"{role}_name"]
+    name = f"NULLIF(TRIM({_col(name_col)}::VARCHAR), '')" if name_col else "NULL::VARCHAR"
+    country_col = found[f"{role}_country"]
+    country = f"lower({_col(country_col)}::VARCHAR)" if country_col else "NULL::VARCHAR"
+    id_col = found[role]
+    if id_col is not None:
+        ident = f"NULLIF(TRIM({_col(id_col)}::VARCHAR), '')"
+    else:
+        # The same rule as party_id(): upper-cased, whitespace-collapsed name + country.
+        key = (
+            f"upper(regexp_replace(trim({name}), '\\s+', ' ', 'g')) || '|' || "
+            f"upper(coalesce({country}, ''))"
+        )
+        ident = f"CASE WHEN {name} IS NULL THEN NULL ELSE 'bol-' || substr(sha1({key}), 1, 16) END"
+    status_col = found[f"{role}_status"]
+    if status_col is not None:
+        ident = (
+            f"CASE WHEN coalesce(lower({_col(status_col)}::VARCHAR), '') "
+            f"IN {_NAMED} THEN {ident} ELSE NULL END"
+        )
+    return [f"{ident} AS {role}", f"{name} AS {role}_name", f"{country} AS {role}_country"]
+
+
 def _pick(types: dict[str, tuple[str, str]], candidates: Sequence[str]) -> tuple[str, str] | None:
     for cand in candidates:
         hit = types.get(cand.lower())
@@ -399,7 +457,15 @@ def _col(found: tuple[str, str] | None) -> str:
     return _quote(found[0])
 
 
-_EMPTY_TYPES = {"day": "DATE", "kg": "DOUBLE", "forwarder": "BOOLEAN"}
+_EMPTY_TYPES = {
+    "day": "DATE",
+    "filing_date": "DATE",
+    "kg": "DOUBLE",
+    "forwarder": "BOOLEAN",
+    "deleted": "BOOLEAN",
+    "ingest_seq": "BIGINT",
+    "source_row": "BIGINT",
+}
 _EMPTY_SELECT = (
     "SELECT "
     + ", ".join(f"NULL::{_EMPTY_TYPES.get(c, 'VARCHAR')} AS {c}" for c in COLUMNS)
