@@ -49,15 +49,20 @@ class Vault:
         return unlock_user(self.ws.engine, name, PASSWORDS[name])
 
 
-@pytest.fixture
-def vault(workspace: Workspace) -> Vault:
+def make_vault(workspace: Workspace, case_name: str = "Dandong plants 2023") -> Vault:
+    """Users alice, bob (investigators), carol (analyst), dora (admin, no keys yet); a case."""
     for name, role in ROLES.items():
         user = add_user(workspace.engine, name, role, PASSWORDS[name])
         if name != "dora":  # dora gets her keys on first unlock, like a pre-vault user
             keys.create_user_keys(workspace.engine, user, PASSWORDS[name])
     alice = unlock_user(workspace.engine, "alice", PASSWORDS["alice"])
-    case = create_case(workspace.engine, alice, "Dandong plants 2023")
+    case = create_case(workspace.engine, alice, case_name)
     return Vault(workspace, alice, open_case(workspace.engine, alice, case.id))
+
+
+@pytest.fixture
+def vault(workspace: Workspace) -> Vault:
+    return make_vault(workspace)
 
 
 # --- A local RFC 3161 timestamp authority (openssl ts) ------------------------------------

@@ -121,14 +121,15 @@ def platform_of(url: str) -> str | None:
 
 def _tls_facts(stream: Any) -> dict[str, Any]:
     ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
-    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+    # httpcore hands over the C-level SSL object: check what it can do, not its class.
+    if ssl_object is None or not hasattr(ssl_object, "getpeercert"):
         return {}
     cipher = ssl_object.cipher()
     facts: dict[str, Any] = {
         "version": ssl_object.version(),
         "cipher": cipher[0] if cipher else None,
     }
-    der = ssl_object.getpeercert(binary_form=True)
+    der = ssl_object.getpeercert(True)  # positional: the C-level object takes no keywords
     if der:
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes
@@ -173,7 +174,7 @@ def _decode_body(raw: bytes, encoding: str, limit: int) -> bytes:
 
 def fetch(
     url: str,
-    verify: bool | str | ssl.SSLContext = True,
+    verify: bool | ssl.SSLContext = True,
     timeout: float = TIMEOUT,
     max_bytes: int = MAX_CAPTURE,
 ) -> Capture:
@@ -181,7 +182,7 @@ def fetch(
 
     Args:
         url: an http(s) URL.
-        verify: TLS verification (True, a CA bundle path, or an SSL context). A capture
+        verify: TLS verification (True, or an SSL context with the CAs). A capture
             over an unverifiable connection fails rather than record an impostor's page.
         timeout: seconds per request.
         max_bytes: largest response body accepted.
@@ -380,7 +381,7 @@ def capture_url(
     title: str | None = None,
     about: list[str] | None = None,
     grade: str | None = None,
-    verify: bool | str | ssl.SSLContext = True,
+    verify: bool | ssl.SSLContext = True,
     tsa_url: str | None = None,
     **extra: Any,
 ) -> AddResult:

@@ -357,7 +357,11 @@ def _strip_office(source: Path, out_dir: Path, ftype: FileType) -> StripResult:
                                 )
                             dst.write(block)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+        out.unlink(missing_ok=True)
         raise StripError(f"document could not be read as a zip archive: {exc}") from None
+    except StripError:
+        out.unlink(missing_ok=True)
+        raise
     return StripResult(
         out,
         ftype.mime,
