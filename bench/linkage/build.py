@@ -239,6 +239,66 @@ def synthetic_groups(rng: random.Random) -> tuple[list[Group], list[tuple[Group,
     return groups, siblings
 
 
+def registry_groups(rng: random.Random) -> tuple[list[Group], list[tuple[Group, Group, str]]]:
+    """Plants from the registry's own generator (``tidetrace.registry.synth``).
+
+    Written by another engineer for the registry, so the Chinese and English forms are
+    not shaped by this benchmark's generator. Negatives: same city and company type,
+    another trade name.
+    """
+    try:
+        from tidetrace.registry.synth import generate
+    except ImportError:  # the registry domain is optional for this benchmark
+        return [], []
+    plants = generate(260, seed=SEED % 100_000)
+    groups = [
+        Group(f"registry-{p.code}", "registry-synth", "cn", [p.name_zh, p.name_en]) for p in plants
+    ]
+    siblings: list[tuple[Group, Group, str]] = []
+    by_kind: dict[tuple[str, str], list[Group]] = defaultdict(list)
+    for plant, group in zip(plants, groups, strict=True):
+        kind = plant.name_en.split(" ", 2)[-1]
+        by_kind[(plant.city, kind)].append(group)
+    for same in by_kind.values():
+        for a, b in itertools.pairwise(same):
+            siblings.append((a, b, "registry-same-city-and-type"))
+    return groups, siblings
+
+
+def shipments_groups(rng: random.Random) -> tuple[list[Group], list[tuple[Group, Group, str]]]:
+    """Parties of the trade-records generator (``tidetrace.shipments.synth``), as filed.
+
+    Each plant's Chinese name, canonical name and three spellings by
+    ``written_name`` (its bill-of-lading noise); each importer's name and three spellings.
+    Negatives: plants of one city, importers sharing a word.
+    """
+    try:
+        from tidetrace.shipments.synth import build_world, written_name
+    except ImportError:  # the shipments domain is optional for this benchmark
+        return [], []
+    world = build_world(rng, rows=600_000)
+    groups: list[Group] = []
+    for party in world.plants + world.importers:
+        names = [n for n in (party.han, party.name) if n]
+        names += [written_name(rng, party) for _ in range(3)]
+        groups.append(
+            Group(
+                f"shipments-{party.id}",
+                "shipments-synth",
+                party.country,
+                list(dict.fromkeys(names)),
+            )
+        )
+    siblings: list[tuple[Group, Group, str]] = []
+    by_city: dict[str, list[Group]] = defaultdict(list)
+    for party, group in zip(world.plants, groups, strict=False):
+        by_city[party.name.split()[0]].append(group)
+    for same in by_city.values():
+        for a, b in itertools.pairwise(same):
+            siblings.append((a, b, "shipments-same-city"))
+    return groups, siblings
+
+
 def _distinctive(groups: Iterable[Group]) -> set[str]:
     df: dict[str, set[str]] = defaultdict(set)
     for group in groups:
@@ -309,6 +369,10 @@ def negative_pairs(groups: list[Group], siblings: list[tuple[Group, Group, str]]
         # The sibling inherits the split of the firm it was built from.
         b_split = Group(a.id, b.source, b.country, b.names, b.firm)
         count = 1 if relation == "homophone-han" else 3
+        if relation.startswith(("registry-", "shipments-")) and b.split != a.split:
+            # Registry and trade-record siblings are real groups with their own split:
+            # a pair across the split would leak held-out names into tuning.
+            continue
         for _ in range(count):
             if relation == "homophone-han":
                 left, right = a.firm.native, b.firm.native  # type: ignore[union-attr]
@@ -335,6 +399,9 @@ def negative_pairs(groups: list[Group], siblings: list[tuple[Group, Group, str]]
                 out.append(_row(left, right, plant, other, 0, "case-vs-same-city", rng))
         buyers = [g for g in split_groups if g.source == "case" and g.country != "cn"]
         importers = [g for g in split_groups if g.source == "synthetic-us"]
+        importers += [
+            g for g in split_groups if g.source == "shipments-synth" and g.country == "us"
+        ]
         out.extend(_shared_word_negatives(buyers + importers, rng, per_group=2, min_shared=1))
     return out
 
@@ -372,6 +439,10 @@ def build(path: Path = OUT) -> int:
     distinctive = _distinctive(sanctions)
     cases = case_groups(rng)
     synthetic, siblings = synthetic_groups(rng)
+    registry, registry_siblings = registry_groups(rng)
+    shipments, shipments_siblings = shipments_groups(rng)
+    synthetic += registry + shipments
+    siblings += registry_siblings + shipments_siblings
     rows: list[dict[str, str]] = []
     for group in sanctions:
         rows.extend(positive_pairs(group, rng, cap=8, distinctive=distinctive))

@@ -63,9 +63,18 @@ def main() -> int:
     x = featurise(scorer, rows, names)
     x = np.hstack([np.ones((len(rows), 1)), x])
     y = np.array([float(r["label"]) for r in rows])
-    w = fit(x, y)
-    block = f"bias: {w[0]:.2f}\nweights:\n" + "".join(
-        f"  {name}: {weight:.2f}\n" for name, weight in zip(names, w[1:], strict=True)
+    # A feature that never fires in the tune part cannot be fitted: it keeps the weight
+    # set by hand in scoring.yml (a prior), and is left out of the regression.
+    fired = [i for i in range(len(names)) if np.any(x[:, i + 1] != 0)]
+    w_fit = fit(x[:, [0, *(i + 1 for i in fired)]], y)
+    weights = dict(scorer.config.weights)
+    for k, i in enumerate(fired):
+        weights[names[i]] = float(w_fit[k + 1])
+    block = f"bias: {w_fit[0]:.2f}\nweights:\n" + "".join(
+        f"  {name}: {weights[name]:.2f}"
+        + ("" if i in fired else "  # prior: never fires in tune")
+        + "\n"
+        for i, name in enumerate(names)
     )
     sys.stdout.write(block)
     if "--write" in sys.argv[1:]:
