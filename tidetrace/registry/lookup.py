@@ -30,7 +30,7 @@ from tidetrace.ids.fei import FEI
 from tidetrace.registry.ingest import is_synthetic_dataset
 from tidetrace.store.datasets import DatasetInfo, get_dataset
 from tidetrace.store.entities import EntityStore
-from tidetrace.store.tables import statement_table
+from tidetrace.store.tables import dataset_table, statement_table
 
 __all__ = [
     "MAX_QUERY",
@@ -351,15 +351,33 @@ def _country_type() -> Any:
     return registry.country
 
 
+# (database, dataset, dataset.updated_at) → last_seen of the dataset's latest ingest.
+_LATEST: dict[tuple[str, str, str], str | None] = {}
+
+
 def _latest_ingest(engine: Engine, dataset: str) -> str | None:
+    """When the dataset was last ingested (its statements' newest ``last_seen``).
+
+    The max runs over all the dataset's statements, so it is cached per version of the
+    dataset: ``updated_at`` changes with every ingest, which retires the cached value.
+    """
     st = statement_table
     with engine.connect() as conn:
+        updated = conn.execute(
+            select(dataset_table.c.updated_at).where(dataset_table.c.name == dataset)
+        ).scalar()
+        key = (engine.url.render_as_string(hide_password=True), dataset, str(updated))
+        if key in _LATEST:
+            return _LATEST[key]
         value = conn.execute(
             select(func.max(st.c.last_seen)).where(
                 and_(st.c.dataset == dataset, st.c.prop == Statement.BASE)
             )
         ).scalar()
-    return str(value) if value is not None else None
+    if len(_LATEST) > 256:
+        _LATEST.clear()
+    _LATEST[key] = str(value) if value is not None else None
+    return _LATEST[key]
 
 
 def _facility_info(reg: Registry, entity: StatementEntity) -> FacilityInfo:
@@ -513,8 +531,11 @@ def trade_summary(reg: Registry, party_ids: list[str]) -> TradeSummary:
             ).all()
         ]
         if not shipment_ids:
+            # Every Shipment has a shipper: probing entity-typed statements uses the index.
             has_any = conn.execute(
-                select(st.c.entity_id).where(st.c.schema == "Shipment").limit(1)
+                select(st.c.entity_id)
+                .where(and_(st.c.prop_type == "entity", st.c.schema == "Shipment"))
+                .limit(1)
             ).first()
             note = (
                 "no shipments from this facility among the trade records in the store"

@@ -1,0 +1,1 @@
+"""Benchmarks of the establishment registry: lookup latency and stamp OCR (not tests)."""
