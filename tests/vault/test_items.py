@@ -167,3 +167,20 @@ def test_removed_member_keeps_no_access_to_new_items(vault: Vault) -> None:
     with pytest.raises(TidetraceError):
         items.get_item(vault.ws.engine, bob_keys, item.id)
     assert items.get_item(vault.ws.engine, fresh, item.id).meta.text == "after bob left"
+
+
+def test_failed_capture_leaves_no_blob_behind(
+    vault: Vault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = samples.jpeg_with_gps(tmp_path / "p.jpg", serial="S9")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(items, "store_item", broken)
+    with pytest.raises(RuntimeError):
+        items.add_file(vault.ws, vault.alice, vault.keyring, photo)
+    from tidetrace.vault.blobs import BlobStore
+
+    assert list(BlobStore.for_workspace(vault.ws).case_files(vault.keyring.case_id)) == []
+    assert verify_vault(vault.ws).ok

@@ -44,6 +44,7 @@ __all__ = [
     "BlobRef",
     "BlobStore",
     "Writable",
+    "discard_unrecorded",
     "record_blob",
     "scratch_dir",
 ]
@@ -333,6 +334,24 @@ def record_blob(conn: Connection, case_id: str, ref: BlobRef) -> None:
                 created_day=day_now(),
             )
         )
+
+
+def discard_unrecorded(
+    store: BlobStore, conn: Connection, case_id: str, addresses: list[str]
+) -> None:
+    """Delete blob files that no database row records (a capture that failed half-way).
+
+    Without this, a failed capture would leave files that ``verify`` rightly reports as
+    inserted. Blobs shared with earlier items are recorded, so they stay.
+    """
+    for address in addresses:
+        recorded = conn.execute(
+            select(blob_table.c.address).where(
+                blob_table.c.case_id == case_id, blob_table.c.address == address
+            )
+        ).first()
+        if recorded is None:
+            store.delete(case_id, address)
 
 
 @contextmanager

@@ -314,7 +314,10 @@ def open_case(engine: Engine, actor: UnlockedUser, case_ref: str) -> CaseKeyring
 
     Raises:
         NotFoundError: not a case the actor is a member of.
+        PermissionDenied: the actor's role no longer allows case work (e.g. demoted to
+            analyst while still holding a key).
     """
+    _require_writer(actor)
     case_id = resolve_case(engine, actor, case_ref)
     with engine.connect() as conn:
         return _keyring(conn, actor, case_id)

@@ -21,7 +21,14 @@ from sqlalchemy import Connection, Engine, select, update
 
 from tidetrace.exc import NotFoundError, TidetraceError
 from tidetrace.vault import custody
-from tidetrace.vault.blobs import BlobRef, BlobStore, Writable, record_blob, scratch_dir
+from tidetrace.vault.blobs import (
+    BlobRef,
+    BlobStore,
+    Writable,
+    discard_unrecorded,
+    record_blob,
+    scratch_dir,
+)
 from tidetrace.vault.cases import CaseKeyring
 from tidetrace.vault.crypto import day_now, new_id, now_iso, sha256_hex
 from tidetrace.vault.keys import UnlockedUser
@@ -406,10 +413,16 @@ def add_file(
     if original.size == 0:
         warnings.append("the file is empty (0 bytes)")
     item_id = new_id("ev")
-    with scratch_dir(ws, original.size) as scratch:
-        _add_derived(ws, keyring, path, detected, meta, scratch, warnings, ocr)
-    meta.warnings = warnings
-    entry = store_item(ws, actor, keyring, item_id, meta)
+    try:
+        with scratch_dir(ws, original.size) as scratch:
+            _add_derived(ws, keyring, path, detected, meta, scratch, warnings, ocr)
+        meta.warnings = warnings
+        entry = store_item(ws, actor, keyring, item_id, meta)
+    except BaseException:
+        with ws.engine.connect() as conn:
+            addresses = [f.address for f in meta.files.values()]
+            discard_unrecorded(store, conn, keyring.case_id, addresses)
+        raise
     _cp, cp_warning = custody.checkpoint_if_configured(ws.engine, keyring.case_id, tsa_url)
     if cp_warning:
         warnings.append(cp_warning)
