@@ -286,19 +286,26 @@ def demo(
 
 
 def verify(home: HomeOption = None) -> None:
-    """Check the audit log's hash chain (and, once the vault exists, every evidence blob).
+    """Check the audit log's hash chain and the evidence vault (custody, timestamps, blobs).
 
     Exits 1 and names each problem when anything was altered, removed or reordered.
+
+    Example: tidetrace verify --home ./my-investigation
     """
+    from tidetrace.cli.vault import verify_vault_report
     from tidetrace.store.audit import verify_chain
 
     ws = open_workspace(home)
     count, problems = verify_chain(ws.engine)
     for problem in problems:
         typer.echo(f"audit log entry {problem.seq}: {problem.reason}")
+    if not problems:
+        typer.echo(f"audit log: {count} entries, chain intact")
+    vault = verify_vault_report(ws)
     if problems:
         raise CliError(f"audit log: {len(problems)} problem(s) in {count} entries")
-    typer.echo(f"audit log: {count} entries, chain intact")
+    if vault is not None and vault.problems:
+        raise CliError(f"evidence vault: {len(vault.problems)} problem(s)")
 
 
 @import_app.command("un-sc")

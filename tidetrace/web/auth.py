@@ -28,6 +28,7 @@ from tidetrace.web.deps import (
     clean_text,
 )
 from tidetrace.web.render import render_page
+from tidetrace.web.routes.vault import unlock_after_login
 
 __all__ = ["LoginContext", "router", "safe_next"]
 
@@ -110,6 +111,7 @@ def login_submit(
         # A fresh session on every login: an old (possibly planted) cookie stops working.
         end_session(ws.engine, actor.token)
     token, _session = start_session(ws.engine, user, settings.session_hours)
+    unlock_after_login(ws, user, password, token, settings.session_hours)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
