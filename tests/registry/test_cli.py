@@ -69,7 +69,7 @@ def test_lookup_by_photo(registry_ws: Workspace, tmp_path: Path) -> None:
     code, out, _ = _run(registry_ws, "lookup", "--image", str(photo), "--json")
     assert code == 0
     data = json.loads(out)
-    assert data["facility"]["id"] == "estab-cn-2100-02153"
+    assert data["result"]["facility"]["id"] == "estab-cn-2100-02153"
     assert data["ocr"]["candidates"][0]["code"] == "2100/02153"
     assert data["ocr"]["candidates"][0]["in_registry"] is True
     code, out, _ = _run(registry_ws, "lookup", "--image", str(photo))

@@ -174,8 +174,7 @@ def lookup(
 
     Example: tidetrace lookup "CN 2100/02153 EC" --json
     """
-    from tidetrace.registry.lookup import MalformedCode, Registry, lookup_code, lookup_parsed
-    from tidetrace.registry.lookup import parse_code as parse
+    from tidetrace.registry.lookup import MalformedCode, lookup_code
 
     if (code is None) == (image is None):
         raise CliError("give a CODE or --image PHOTO (one of them)", exit_code=2)
@@ -191,31 +190,27 @@ def lookup(
             _print_result(result.to_dict())
         return
     assert image is not None
-    from tidetrace.registry.ocr import ImageRejected, read_stamp
+    from tidetrace.registry.ocr import ImageRejected, lookup_photo
 
     if not image.is_file():
         raise InputError(image, "no such file")
-    reg = Registry(ws.engine)
     try:
-        ocr = read_stamp(image.read_bytes(), reg.exists)
+        found = lookup_photo(ws.engine, image.read_bytes())
     except ImageRejected as exc:
         raise CliError(f"{image}: {exc.detail}", exit_code=2) from None
-    best = ocr.best
-    found = lookup_parsed(reg, parse(best.code), best.code).to_dict() if best else None
-    data = found or {"code": None, "facility": None, "suggestions": []}
-    data["ocr"] = ocr.to_dict()
     if as_json:
-        print_json(data)
+        print_json(found.to_dict())
         return
-    if not ocr.candidates:
+    if not found.ocr.candidates:
         typer.echo("no code found on the photo")
         return
-    for cand in ocr.candidates:
+    for cand in found.ocr.candidates:
         listed = "in registry" if cand.in_registry else "not in any list"
         fixes = f", repaired: {', '.join(cand.changes)}" if cand.changes else ""
         typer.echo(f"read {cand.code}  confidence {cand.confidence:.2f}  ({listed}{fixes})")
-    typer.echo("")
-    _print_result(data)
+    if found.result is not None:
+        typer.echo("")
+        _print_result(found.result.to_dict())
 
 
 def _print_result(data: dict[str, object]) -> None:

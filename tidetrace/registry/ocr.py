@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
+from sqlalchemy import Engine
 
 from tidetrace.exc import TidetraceError
 from tidetrace.ids.establishment import EstablishmentCode, repair
+from tidetrace.registry.lookup import LookupResult, Registry, lookup_parsed, parse_code
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -35,6 +37,8 @@ __all__ = [
     "OcrCandidate",
     "OcrResult",
     "OcrUnavailable",
+    "PhotoLookup",
+    "lookup_photo",
     "read_stamp",
     "sniff_image",
 ]
@@ -437,3 +441,38 @@ def read_stamp(
         width=width,
         height=height,
     )
+
+
+@dataclass
+class PhotoLookup:
+    """A photo lookup: what was read, and the lookup of the best reading.
+
+    Attributes:
+        ocr: the candidates and how the photo was read.
+        result: the lookup of the best candidate (a registry code when one was read);
+            None when no code was read at all.
+    """
+
+    ocr: OcrResult
+    result: LookupResult | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form: ``{"ocr": {...}, "result": {...} | null}``."""
+        return {
+            "ocr": self.ocr.to_dict(),
+            "result": self.result.to_dict() if self.result is not None else None,
+        }
+
+
+def lookup_photo(engine: Engine, data: bytes) -> PhotoLookup:
+    """Read a stamp photo against the workspace's registry and look up the best code.
+
+    Raises:
+        ImageRejected: not an image we read.
+        OcrUnavailable: Tesseract or OpenCV missing or failing.
+    """
+    reg = Registry(engine)
+    ocr = read_stamp(data, reg.exists)
+    best = ocr.best
+    result = lookup_parsed(reg, parse_code(best.code), best.code) if best is not None else None
+    return PhotoLookup(ocr=ocr, result=result)

@@ -1,0 +1,114 @@
+"""The public lookup page in a real browser: type a code, then upload a photo of the stamp.
+
+Drives Debian's Chromium through Playwright against uvicorn on a free loopback port.
+Never ``playwright install``: the browser comes from the system. Screenshots are left in
+the test's temporary directory for a person to look at.
+"""
+
+import dataclasses
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import ConsoleMessage, sync_playwright
+
+from tidetrace.registry.render import Distortion, oval_mark, photograph
+from tidetrace.settings import get_settings
+from tidetrace.web.app import create_app
+from tidetrace.workspace import Workspace
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(registry_ws: Workspace) -> Iterator[str]:
+    """The app on the registry workspace, served by uvicorn in a thread; yields its URL."""
+    settings = dataclasses.replace(get_settings(), cookie_secure=False)
+    app = create_app(registry_ws, settings=settings)
+    port = _free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
+    )
+    instance = uvicorn.Server(config)
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not instance.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_type_a_code_then_upload_a_photo(server: str, tmp_path: Path) -> None:
+    if shutil.which(CHROMIUM) is None:
+        pytest.skip("Chromium is not installed")
+    photo = tmp_path / "stamp.jpg"
+    photo.write_bytes(
+        photograph(oval_mark("2100/02153"), Distortion(angle=-6.0, blur=0.6, quality=75))
+    )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-GB")
+            errors: list[str] = []
+
+            def on_console(message: ConsoleMessage) -> None:
+                if message.type == "error":
+                    errors.append(message.text)
+
+            page.on("console", on_console)
+
+            # No login: the page opens for an anonymous visitor.
+            page.goto(f"{server}/lookup")
+            assert page.url == f"{server}/lookup"
+            page.get_by_label("Establishment code").fill("CN 2100/02153 EC")
+            page.get_by_role("button", name="Look up").click()
+            page.wait_for_selector("#plant-name")
+            assert "Dandong Taifeng Foodstuffs Co. Ltd." in page.inner_text("#plant-name")
+            assert "丹东泰丰食品有限公司" in page.inner_text("#plant-name")
+            assert page.inner_text("#result-code") == "2100/02153"
+            assert "Dandong Taifeng" in page.inner_text("#candidates")
+            page.screenshot(path=tmp_path / "01-typed-code.png", full_page=True)
+
+            # The same result in Chinese, through the language switcher.
+            page.get_by_role("link", name="中文").click()
+            page.wait_for_selector("#plant-name")
+            assert "这是哪家工厂包装的" in page.inner_text("h1")
+            page.screenshot(path=tmp_path / "02-chinese.png", full_page=True)
+
+            # Upload a photo of the stamp.
+            page.goto(f"{server}/lookup?lang=en")
+            page.set_input_files("#photo", str(photo))
+            page.get_by_role("button", name="Read photo").click()
+            page.wait_for_selector("#plant-name", timeout=60_000)
+            assert "Dandong Taifeng Foodstuffs Co. Ltd." in page.inner_text("#plant-name")
+            assert "2100/02153" in page.inner_text("#ocr-candidates")
+            page.screenshot(path=tmp_path / "03-photo.png", full_page=True)
+
+            # An unknown code: no plant, a near miss offered.
+            page.get_by_label("Establishment code").fill("2100/02154")
+            page.get_by_role("button", name="Look up").click()
+            page.wait_for_selector("#not-found")
+            assert page.get_by_role("link", name="2100/02153").is_visible()
+            page.screenshot(path=tmp_path / "04-unknown.png", full_page=True)
+            assert errors == []
+        finally:
+            browser.close()
