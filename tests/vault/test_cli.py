@@ -57,10 +57,13 @@ def test_evidence_workflow(
     site.pages["/post"] = (200, "text/html", b"<html><title>Post</title>hello</html>", {})
     code, out, err = _run(
         vault, monkeypatch, "alice", "evidence", "add", site.base + "/post", "--case", case,
-        "--platform", "Douyin", "--account", "@plant",
+        "--platform", "Douyin", "--account", "@plant", "--engagement", "likes=120,shares=4",
     )  # fmt: skip
     assert code == 0, err
     assert "(social_post)" in out
+    code, out, err = _run(vault, monkeypatch, "alice", "evidence", "list", "--case", case, "--json")
+    post = next(i for i in json.loads(out) if i["kind"] == "social_post")
+    assert post["engagement"] == {"likes": 120, "shares": 4} and post["account"] == "@plant"
 
     code, out, err = _run(vault, monkeypatch, "alice", "evidence", "list", "--case", case)
     assert code == 0, err

@@ -220,7 +220,7 @@ def test_item_rows_changed_behind_the_logs_back_are_named(vault: Vault) -> None:
     problems = " | ".join(_problems(vault))
     assert f"item {first}: modified" in problems
     assert "item ev-planted: inserted" in problems
-    assert f"row {second}: missing" in problems
+    assert f"item {second}: missing" in problems
 
 
 def test_checkpoint_tokens_verify_with_openssl(vault: Vault, tsa: LocalTsa, tmp_path: Path) -> None:

@@ -102,6 +102,16 @@ def _check_about(ws: Workspace, about: list[str]) -> None:
             typer.echo(f"warning: no entity {entity_id!r} in the store (kept anyway)", err=True)
 
 
+def _engagement(text: str) -> dict[str, int]:
+    counts = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        if not name.strip() or not value.strip().isdigit():
+            raise CliError(f"--engagement: {part!r} is not name=count", exit_code=2)
+        counts[name.strip().lower()] = int(value)
+    return counts
+
+
 def _item_line(item: "Item") -> str:
     files = ",".join(sorted(item.meta.files)) or "-"
     return (
@@ -253,6 +263,9 @@ def evidence_add(
     account: Annotated[str | None, typer.Option(help="Posting account (posts).")] = None,
     posted_at: Annotated[str | None, typer.Option(help="When it was posted (posts).")] = None,
     caption: Annotated[str | None, typer.Option(help="The post's caption (posts).")] = None,
+    engagement: Annotated[
+        str | None, typer.Option(help="Counts when captured (posts), e.g. likes=120,shares=4")
+    ] = None,
     notes: Annotated[str | None, typer.Option(help="Notes (sealed).")] = None,
     no_ocr: Annotated[bool, typer.Option("--no-ocr", help="Skip Hangul OCR of video.")] = False,
     user: UserOption = None,
@@ -284,6 +297,7 @@ def evidence_add(
             "posted_at": posted_at,
             "caption": caption,
             "notes": notes,
+            "engagement": _engagement(engagement) if engagement else None,
         }.items()
         if v is not None
     }

@@ -11,6 +11,7 @@ Exporting is itself a custody entry per item, made before the bundle is written,
 bundle carries the record of its own export.
 """
 
+import json
 import re
 import tempfile
 import zipfile
@@ -242,6 +243,4 @@ def _public_meta(item: Item) -> dict[str, Any]:
 
 
 def _pretty(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
