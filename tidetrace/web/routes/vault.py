@@ -106,7 +106,7 @@ class ClaimRow:
 
     id: str = field(metadata=doc("Claim id."))
     text: str = field(metadata=doc("The claim."))
-    indicator: str | None = field(metadata=doc("ILO forced-labour indicator, if any."))
+    indicator: str | None = field(metadata=doc("ILO forced-labour indicator (label), if any."))
     supporting: int = field(metadata=doc("Items linked as support."))
     contradicting: int = field(metadata=doc("Items linked as contradiction."))
 
@@ -271,7 +271,7 @@ def build_cases(ws: Workspace, actor: Actor) -> CasesContext:
 
 def build_case(ws: Workspace, actor: Actor, case_id: str) -> CaseContext:
     """A case with its items and claims."""
-    from tidetrace.vault.claims import list_claims
+    from tidetrace.vault.claims import ILO_INDICATORS, list_claims
     from tidetrace.vault.items import list_items
 
     unlocked, keyring = _open(ws, actor, case_id)
@@ -279,7 +279,15 @@ def build_case(ws: Workspace, actor: Actor, case_id: str) -> CaseContext:
         case=_case_row(ws, unlocked, case_id),
         items=[_item_row(i) for i in list_items(ws.engine, keyring)],
         claims=[
-            ClaimRow(c.id, c.body.text, c.body.indicator, len(c.supporting), len(c.contradicting))
+            ClaimRow(
+                c.id,
+                c.body.text,
+                ILO_INDICATORS.get(c.body.indicator, c.body.indicator)
+                if c.body.indicator
+                else None,
+                len(c.supporting),
+                len(c.contradicting),
+            )
             for c in list_claims(ws.engine, keyring)
         ],
     )
