@@ -9,6 +9,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     INVESTIGATOR = "investigator"
     ANALYST = "analyst"
+    FIELD = "field"
     PUBLIC = "public"
 
 
@@ -16,6 +17,7 @@ ROLE_HELP: dict[Role, str] = {
     Role.ADMIN: "manages users and datasets; everything an investigator can do",
     Role.INVESTIGATOR: "works on cases and evidence, judges matches, imports data",
     Role.ANALYST: "searches, screens suppliers and reads reports; no case material",
+    Role.FIELD: "an intermediary: submits testimonies to assigned cases, sees only own receipts",
     Role.PUBLIC: "public pages only (package-code lookup, tip line)",
 }
 
@@ -24,6 +26,8 @@ READERS = frozenset({Role.ADMIN, Role.INVESTIGATOR, Role.ANALYST})
 # Roles that may change data.
 WRITERS = frozenset({Role.ADMIN, Role.INVESTIGATOR})
 ADMINS = frozenset({Role.ADMIN})
+# Roles that can read testimonies and tips: they must pass a TOTP second factor to do so.
+TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.INVESTIGATOR})
 
 
 def parse_role(value: str) -> Role:
