@@ -232,6 +232,8 @@ tip_table = Table(
     Column("reply_public", LargeBinary(32), nullable=False),
     Column("created_day", String(10), nullable=False),
     Column("status", String(16), nullable=False),
+    # Rows clustered by their random id, not by arrival: SQLite keeps no arrival order.
+    sqlite_with_rowid=False,
 )
 
 # Messages of a tip: the submitter's (sealed to the tip-line key, in the browser or on
@@ -248,6 +250,7 @@ tip_part_table = Table(
     Column("sealed", LargeBinary, nullable=False),
     Column("sealed_for_submitter", LargeBinary),
     Index("ix_intake_tip_part_tip", "tip_id", "seq", unique=True),
+    sqlite_with_rowid=False,
 )
 
 # One-time tip-form tokens already used (hashes; random values that identify nobody).
@@ -256,4 +259,5 @@ spent_token_table = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("day", String(10), nullable=False),
+    sqlite_with_rowid=False,
 )

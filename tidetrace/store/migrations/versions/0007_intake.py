@@ -165,6 +165,7 @@ def upgrade() -> None:
         sa.Column("reply_public", sa.LargeBinary(32), nullable=False),
         sa.Column("created_day", sa.String(10), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "intake_tip_part",
@@ -181,12 +182,14 @@ def upgrade() -> None:
         sa.Column("created_day", sa.String(10), nullable=False),
         sa.Column("sealed", sa.LargeBinary, nullable=False),
         sa.Column("sealed_for_submitter", sa.LargeBinary),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_intake_tip_part_tip", "intake_tip_part", ["tip_id", "seq"], unique=True)
     op.create_table(
         "intake_spent_token",
         sa.Column("token_hash", sa.String(64), primary_key=True),
         sa.Column("day", sa.String(10), nullable=False),
+        sqlite_with_rowid=False,
     )
 
 
