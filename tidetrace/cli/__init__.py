@@ -5,6 +5,7 @@ from tidetrace.cli.core import register as register_core
 from tidetrace.cli.graph import register as register_graph
 from tidetrace.cli.groups import register as register_groups
 from tidetrace.cli.registry import register as register_registry
+from tidetrace.cli.resolve import register as register_resolve
 from tidetrace.cli.vault import register as register_vault
 
 app = make_app(
@@ -16,6 +17,7 @@ register_core(app)
 register_graph(app)
 register_groups(app)
 register_registry(app)
+register_resolve(app)
 register_vault(app)
 
 

@@ -89,6 +89,7 @@ def prepare(record: Record) -> Prepared:
     )
 
 
+_MIN_LENGTH_RATIO = 0.75
 _FOLD_PAIRS = (("eo", "o"), ("eu", "u"), ("sh", "s"), ("'", ""))
 _FOLD_CHARS = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "c", "r": "l"})
 
@@ -154,6 +155,10 @@ def token_similarity(left: str, right: str, threshold: float, korean: bool = Fal
     if left == right:
         return 1.0
     if len(left) <= 3 or len(right) <= 3:
+        return 0.0
+    if min(len(left), len(right)) / max(len(left), len(right)) < _MIN_LENGTH_RATIO:
+        # Jaro-Winkler rewards a shared start: RUNGRADO would pass for RUNGRADORYONGAK
+        # and RYONGAK for LYONGAKSAN, other firms. A spelling variant keeps its length.
         return 0.0
     if korean:
         sim = max(

@@ -32,6 +32,7 @@ from tidetrace.resolve.lexicon import DATA_DIR
 from tidetrace.resolve.records import Record
 
 __all__ = [
+    "CONFLICT_LOGIT",
     "DEFAULT_CONFIG",
     "Contribution",
     "Decision",
@@ -42,6 +43,8 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG = DATA_DIR / "scoring.yml"
+# A feature contributing this many logits or fewer is strong evidence against a pair.
+CONFLICT_LOGIT = -2.0
 Decision = Literal["match", "review", "no-match"]
 
 
@@ -197,6 +200,15 @@ class MatchResult:
     rules: list[str] = field(default_factory=list)
     left_name: str = ""
     right_name: str = ""
+
+    @property
+    def conflicting(self) -> bool:
+        """Whether strong evidence speaks against the pair (a rule, or a feature worth
+        :data:`CONFLICT_LOGIT` or less): such pairs are kept even below the review band,
+        so that no chain of links elsewhere merges them automatically."""
+        if self.rules and self.score < 0.5:
+            return True
+        return any(c.contribution <= CONFLICT_LOGIT for c in self.contributions)
 
     def explain(self) -> str:
         """One line: rules first, then each feature as ``name=value×weight (detail)``."""
