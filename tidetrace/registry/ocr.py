@@ -48,7 +48,10 @@ MAX_IMAGE_BYTES = 12 * 1024 * 1024
 # Decoded size limit: a phone photo is ~12-50 MP; beyond that it is a decompression bomb.
 MAX_PIXELS = 60_000_000
 TARGET_SIDE = 1400
-TESSERACT_TIMEOUT = 30
+TESSERACT_TIMEOUT = 12
+# The whole read stops trying further variants after this many seconds: a public upload
+# must not hold a CPU for minutes.
+TIME_BUDGET = 15.0
 # A candidate read without repairs at this confidence ends the search early.
 GOOD_ENOUGH = 0.70
 
@@ -253,15 +256,29 @@ def _rotate(grey: np.ndarray[Any, Any], angle: float) -> np.ndarray[Any, Any]:
 
 
 def _clean(binary: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Drop specks and shapes much larger than a letter (the oval border, box edges)."""
+    """Drop specks and shapes much larger than a letter (the oval border, box edges).
+
+    Specks are judged against the image: at the working size a letter covers at least
+    a few dozen pixels, while photo grain leaves thousands of tiny blobs that Tesseract
+    would otherwise read, slowly, as text.
+    """
     cv2 = _cv2()
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, 8)
     h, w = binary.shape
+    min_area = max(12, int(h * w * 0.00002))
     keep = np.zeros(count, dtype=bool)
     for i in range(1, count):
         _, _, bw, bh, area = stats[i]
-        keep[i] = area >= 12 and bh <= 0.25 * h and bw <= 0.45 * w
+        letter_sized = max(bw, bh) >= 8 and bh <= 0.25 * h and bw <= 0.45 * w
+        keep[i] = area >= min_area and letter_sized
     return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def _grainy(binary: np.ndarray[Any, Any]) -> bool:
+    """Whether thresholding left mostly grain (then a wide blur reads better, and faster)."""
+    cv2 = _cv2()
+    count = cv2.connectedComponentsWithStats(binary, 8)[0]
+    return bool(count > 3000)
 
 
 # --- tesseract ---------------------------------------------------------------------------
@@ -382,6 +399,7 @@ def read_stamp(
     data: bytes,
     exists: Callable[[str], bool],
     max_variants: int = len(VARIANTS),
+    budget: float = TIME_BUDGET,
 ) -> OcrResult:
     """Read establishment codes from a photo of a stamp or box print.
 
@@ -389,6 +407,7 @@ def read_stamp(
         data: the image file's bytes (JPEG, PNG, WebP, GIF, BMP, TIFF); kept in memory.
         exists: whether a normalised code is in the registry (repairs are checked with it).
         max_variants: try at most this many preprocessing variants.
+        budget: seconds after which no further variant is started.
 
     Returns:
         Candidates best first (registry codes before others).
@@ -400,11 +419,17 @@ def read_stamp(
     started = time.monotonic()
     grey, kind, width, height = _decode(data)
     base = _resize(grey)
-    angle = _skew_angle(_binarize(base))
+    first = _binarize(base)
+    angle = _skew_angle(first)
     straight = _rotate(base, angle)
     merged: dict[str, OcrCandidate] = {}
     tried: list[str] = []
-    for variant in VARIANTS[:max_variants]:
+    variants = VARIANTS[:max_variants]
+    if _grainy(first):
+        variants = sorted(variants, key=lambda v: v.method != "heavy")
+    for variant in variants:
+        if time.monotonic() - started > budget:
+            break
         if variant.turn and any(c.in_registry for c in merged.values()):
             break  # upside-down and sideways readings only when nothing else worked
         image = straight if variant.deskew else base
