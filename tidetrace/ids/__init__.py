@@ -7,8 +7,10 @@ Add a new scheme to ``_FORMATS`` below.
 from rigour.ids import IMO, LEI, USCC
 
 from tidetrace.ids.common import Decoded, IdentifierFormat
+from tidetrace.ids.container import ContainerNumber
 from tidetrace.ids.establishment import ApprovalNumber, EstablishmentCode
 from tidetrace.ids.fei import FEI
+from tidetrace.ids.hs import HSCode
 
 _FORMATS: dict[str, type] = {
     "imo": IMO,
@@ -17,6 +19,8 @@ _FORMATS: dict[str, type] = {
     "cn_establishment": EstablishmentCode,
     "approval": ApprovalNumber,
     "fei": FEI,
+    "hs": HSCode,
+    "container": ContainerNumber,
 }
 
 
