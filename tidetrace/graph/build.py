@@ -66,6 +66,8 @@ NOTIFY_KIND = 1
 SHIPPED_KIND = 0
 KIND_NAMES = {SHIPPED_KIND: "shipped", NOTIFY_KIND: "notify"}
 ROW_GROUP = 65_536
+# Bumped when part files change shape: older ones are then read again from the sources.
+PARTS_FORMAT = 2
 
 
 @dataclass
@@ -171,6 +173,15 @@ def _write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def _read_parts(paths: GraphPaths) -> dict[str, Any]:
+    """Partition → fingerprint of the part files; empty when written by another format."""
+    data = _read_manifest(paths.parts / "manifest.json")
+    if data.get("format") != PARTS_FORMAT:
+        return {}
+    partitions: dict[str, Any] = data.get("partitions", {})
+    return partitions
+
+
 def graph_is_stale(ws: Workspace, sources: list[ShipmentSource] | None = None) -> bool:
     """Whether new records arrived since the live version was built (cheap to ask)."""
     paths = GraphPaths.of(ws)
@@ -180,7 +191,7 @@ def graph_is_stale(ws: Workspace, sources: list[ShipmentSource] | None = None) -
     manifest = _read_manifest(current / "manifest.json")
     if manifest.get("store_seq") != store_fingerprint(ws.engine):
         return True
-    parts = _read_manifest(paths.parts / "manifest.json")
+    parts = _read_parts(paths)
     for source in sources if sources is not None else default_sources(ws.engine, ws.parquet_dir):
         if source.name == "store":
             continue  # covered by the audit log
@@ -329,7 +340,7 @@ def build_graph(
     result = BuildResult()
     with paths.lock():
         paths.parts.mkdir(parents=True, exist_ok=True)
-        manifest = {} if full else _read_manifest(paths.parts / "manifest.json")
+        manifest = {} if full else _read_parts(paths)
         seen: set[str] = set()
         con = duckdb.connect()
         try:
@@ -362,7 +373,9 @@ def build_graph(
                         missing_ok=True
                     )
                 result.partitions_dropped += 1
-            _write_json(paths.parts / "manifest.json", manifest)
+            _write_json(
+                paths.parts / "manifest.json", {"format": PARTS_FORMAT, "partitions": manifest}
+            )
             store_seq = store_fingerprint(ws.engine)
             current = paths.current()
             old = _read_manifest(current / "manifest.json") if current is not None else {}
