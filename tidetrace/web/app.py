@@ -186,6 +186,9 @@ def create_app(ws: Workspace, settings: Settings | None = None) -> FastAPI:
     from tidetrace.web.routes import lookup  # the public code lookup (registry domain)
 
     app.include_router(lookup.router)
+    from tidetrace.web.routes.graph import include_routes  # supply graph, screening, /match
+
+    include_routes(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     check_routes(app)
     return app
