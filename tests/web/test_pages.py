@@ -191,13 +191,14 @@ def test_docs_and_openapi(analyst: TestClient) -> None:
     assert "/api/search" in docs.text
     assert "<script" not in docs.text
     spec = analyst.get("/openapi.json").json()
-    assert set(spec["paths"]) == {
+    # Other domains add their own API paths; the foundation's must all be there.
+    assert {
         "/healthz",
         "/api/session",
         "/api/search",
         "/api/entities/{entity_id}",
         "/api/datasets",
-    }
+    } <= set(spec["paths"])
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert params["q"]["schema"]["maxLength"] == 500
     assert params["limit"]["schema"]["maximum"] == 100

@@ -122,6 +122,11 @@ class Actor:
         """Whether the actor may see the entity store (search, entities, datasets)."""
         return self.can(READERS)
 
+    @property
+    def can_write(self) -> bool:
+        """Whether the actor may work on cases and change data (investigators, admins)."""
+        return self.can(WRITERS)
+
 
 def actor_for(request: Request) -> Actor:
     """The actor of a request, from its session cookie; cached on the request.
