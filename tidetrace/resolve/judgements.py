@@ -178,7 +178,7 @@ class Clusters:
         self._parent: dict[str, str] = {}
         self._neg: dict[str, set[str]] = {}
         self._unsure: dict[str, set[str]] = {}
-        # Pairs a run scored below the match band: automatic joins must not make them one
+        # Pairs a run found strong evidence against: automatic joins must not make them one
         # entity through other links (海青 = Haiqing = 海清 when 海青 ≠ 海清 directly).
         self._apart: dict[str, set[str]] = {}
         self.pairs: dict[tuple[str, str], Edge] = {}
@@ -235,7 +235,7 @@ class Clusters:
         return automatic and (b in self._unsure.get(a, set()) or b in self._apart.get(a, set()))
 
     def keep_apart(self, left: str, right: str) -> None:
-        """Stop automatic joins of the two clusters (a machine score below the match band)."""
+        """Stop automatic joins of the two clusters (a run found evidence against the pair)."""
         a, b = self.find(left), self.find(right)
         if a != b:
             self._apart.setdefault(a, set()).add(b)
@@ -596,8 +596,9 @@ class Resolver:
         judged the pair, or judged their clusters different or was unsure about them;
         review-band pairs nobody has answered (directly or through the clusters) become
         the review queue. Pairs are applied best first, and an automatic join never makes
-        one entity of two records this run scored below the match band (a chain
-        海青 = Haiqing = 海清): such a match goes to the review queue instead. Automatic
+        one entity of two records with strong evidence against them (a chain
+        海青 = Haiqing = 海清, where 海青 ≠ 海清 by their characters): such a match goes to the
+        review queue instead. Automatic
         edges of earlier runs that this run does not produce again are withdrawn. Human
         judgements are never touched.
 
@@ -623,7 +624,7 @@ class Resolver:
         kept = [old_auto[p] for p in matches if p in old_auto and p not in human_pairs]
         clusters = Clusters([*human, *kept])
         for r in ranked:
-            if r.decision != "match":
+            if r.decision != "match" and r.conflicting:
                 clusters.keep_apart(r.left, r.right)
         touched: set[str] = set()
         blocked: set[tuple[str, str]] = set()

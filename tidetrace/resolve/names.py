@@ -42,7 +42,6 @@ from tidetrace.resolve.lexicon import (
     latin_words,
     lexicon,
     pinyin_split,
-    pinyin_syllables,
     pinyin_words,
 )
 
@@ -84,6 +83,14 @@ _ADDRESS_WORDS = (
 _ADDRESS_RE = re.compile(rf"(?:{_ADDRESS_WORDS})", re.IGNORECASE)
 _HAN_ADDRESS_RE = re.compile(r"(?:地址|地址[:：]|[路街道镇村号楼室栋巷弄])")
 _HAN_NAME_END_RE = re.compile(r"(?:公司|厂|集团|商行|合作社|회사|공사)")
+# A forwarder filing for the real shipper: "ORIENT OCEAN LOGISTICS AS AGENT FOR ZHOUSHAN
+# BAOSHENG FOODSTUFF CO LTD". The party is the forwarder; the principal's name must not
+# make the forwarder match the shipper (and, through it, every shipper it works for).
+_AGENT_RE = re.compile(
+    r"\s*[,;(]?\s*\b(?:(?:for and )?on behalf of|as agents? (?:for|of)|agents? for|o/b(?: of)?|"
+    r"for account of|c/o|care of|obo)\b\s*[:]?",
+    re.IGNORECASE,
+)
 _ACRONYM_RE = re.compile(r"\(\s*([A-Z][A-Z0-9&]{1,7})\s*\)")
 _CJK_RUN_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\uac00-\ud7a3]+")
 
@@ -115,12 +122,15 @@ class NameForm:
         name: the name part after the address was split off.
         address: the split-off address, or None.
         tokens: the tokens, in order.
+        principal: the party an agent filed for ("… AS AGENT FOR <principal>"); not
+            compared, since the record is the agent.
     """
 
     original: str
     name: str
     address: str | None
     tokens: tuple[Token, ...] = field(default_factory=tuple)
+    principal: str | None = None
 
     @cached_property
     def words(self) -> tuple[str, ...]:
@@ -558,24 +568,33 @@ def _rigour_legal_spans(words: list[str], lex: Lexicon) -> dict[int, tuple[int, 
 
 
 def _join_pinyin_runs(tokens: list[Token]) -> list[Token]:
-    """Join consecutive own words that are all pinyin syllables: HAI QING → haiqing."""
-    syllables = pinyin_syllables()
+    """Join consecutive own words that are pinyin into one: HAI QING → haiqing.
+
+    Bills of lading space the syllables of a firm's name every which way (HENG TAI LONG,
+    HENGTAI LONG, HENGTAILONG), and its Chinese name is one word (恒泰隆): adjacent pinyin
+    words are joined, up to four syllables, so that all spellings give one token.
+    """
     out: list[Token] = []
     run: list[Token] = []
+    count = 0
 
     def flush() -> None:
+        nonlocal count
         if len(run) >= 2:
             text = "".join(t.text for t in run)
             out.append(Token(text, "word", " ".join(t.surface for t in run), "latin"))
         else:
             out.extend(run)
         run.clear()
+        count = 0
 
     for token in tokens:
-        if token.kind == "word" and token.script == "latin" and token.text in syllables:
-            run.append(token)
-            if len(run) == _PINYIN_RUN_MAX:
+        split = pinyin_split(token.text) if token.kind == "word" else None
+        if split is not None and token.script == "latin":
+            if count + len(split) > _PINYIN_RUN_MAX:
                 flush()
+            run.append(token)
+            count += len(split)
             continue
         flush()
         out.append(token)
@@ -653,12 +672,17 @@ def analyze(name: str) -> tuple[NameForm, ...]:
         for acronym in _ACRONYM_RE.findall(text)
     ]
     text = " ".join(_ACRONYM_RE.sub(" ", text).split())
+    principal = None
+    agent = _AGENT_RE.search(text)
+    if agent is not None and agent.start() > 0:
+        principal = text[agent.end() :].strip(" ,;:()") or None
+        text = text[: agent.start()].strip(" ,;:(")
     forms: list[NameForm] = []
     for part in _split_scripts(text):
         main, address = split_address(part)
         tokens = tuple(_tokens(main, lex))
         if tokens:
-            forms.append(NameForm(name, main, address, tokens))
+            forms.append(NameForm(name, main, address, tokens, principal))
     # The full name first: the first form is the one shown.
     return (*forms, *acronyms)
 
