@@ -1,10 +1,13 @@
 """The demo builds a workspace from the bundled real data with a working login."""
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tidetrace.auth.users import authenticate
+from tidetrace.cli import app
 from tidetrace.demo import build_demo
 from tidetrace.exc import WorkspaceError
 from tidetrace.store import EntityStore
@@ -18,7 +21,7 @@ def test_build_demo(tmp_path: Path) -> None:
     ws = Workspace.open(info.home)
     store = EntityStore(ws.engine)
     counts = store.count_by_schema()
-    assert counts["Facility"] == 8
+    assert len(store.search("dandong taifeng", schema="Facility")) >= 1
     assert counts["Vessel"] > 100
     plants = {h.caption for h in store.search("dandong", schema="Facility")}
     assert "Dandong Taifeng" in plants
@@ -26,6 +29,18 @@ def test_build_demo(tmp_path: Path) -> None:
     assert vessels
     assert authenticate(ws.engine, info.user, info.password) is not None
     assert any("ofac_sdn" in line for line in lines)
+    assert any("SYNTHETIC" in line for line in lines)
+    assert counts["Facility"] > 1000
+    # A synthetic code looks up to its plant, labelled synthetic.
+    code = next(
+        s.value
+        for s in store.iter_statements("synthetic_registry")
+        if s.prop == "approvalCode" and "/" in s.value
+    )
+    result = CliRunner().invoke(app, ["lookup", code, "--json", "--home", str(info.home)])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.stdout)
+    assert found["facility"]["synthetic"] is True
 
 
 def test_demo_never_replaces_a_foreign_directory(tmp_path: Path) -> None:

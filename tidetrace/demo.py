@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tidetrace import loaders
 from tidetrace.auth.users import add_user
@@ -12,7 +13,14 @@ from tidetrace.exc import WorkspaceError
 from tidetrace.settings import get_settings
 from tidetrace.workspace import MARKER, Workspace
 
+if TYPE_CHECKING:
+    from tidetrace.registry.ingest import IngestResult
+
 DEMO_USER = "demo"
+# Synthetic registry for the package-code lookup until a real list is fetched: invented
+# plants under real province prefixes, labelled SYNTHETIC wherever they are shown.
+SYNTHETIC_FACILITIES = 2000
+SYNTHETIC_SEED = 2024
 UN_FILE = "sanctions/un_sc_consolidated_2026-02-27.xml"
 OFAC_FILES = (
     "sanctions/ofac_sdn_2024-05-03.csv",
@@ -60,7 +68,24 @@ def build_demo(home: Path, echo: Callable[[str], None] = print) -> DemoInfo:
     sdn, alt, add = (data / name for name in OFAC_FILES)
     result = loaders.load_ofac_sdn(ws, sdn, alt=alt, add=add, actor="demo")
     echo("  " + result.summary())
+    registry = _synthetic_registry(ws)
+    echo("  " + registry.summary())
+    echo("  (the registry entries are SYNTHETIC: no establishment list could be shipped;")
+    echo("   fetch the real one with 'tidetrace registry fetch traces --country CN')")
     password = secrets.token_urlsafe(12)
     add_user(ws.engine, DEMO_USER, "investigator", password, actor="demo")
     ws.close()
     return DemoInfo(home=ws.home, user=DEMO_USER, password=password)
+
+
+def _synthetic_registry(ws: Workspace) -> "IngestResult":
+    from tidetrace.registry.ingest import ingest_registry
+    from tidetrace.registry.synth import generate, write_csv
+
+    path = ws.tmp_dir / "synthetic-registry.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        write_csv(generate(SYNTHETIC_FACILITIES, SYNTHETIC_SEED), fh, SYNTHETIC_SEED)
+    try:
+        return ingest_registry(ws, path, "generic", "synthetic_registry", actor="demo")
+    finally:
+        path.unlink()

@@ -20,7 +20,16 @@ from tidetrace.web.deps import WRITE, Allow, allow, iter_routes, route_permissio
 from .support import LoginFn
 
 # Public now; later issues add /lookup and /report here on purpose.
-PUBLIC_PATHS = {"/", "/login", "/healthz"}
+PUBLIC_PATHS = {
+    "/",
+    "/login",
+    "/healthz",
+    # Package-code lookup (issue 4): anyone holding a pack may ask.
+    "/lookup",
+    "/lookup/image",
+    "/api/lookup",
+    "/api/lookup/image",
+}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Served without a declaration: static files are not views.
 UNDECLARED = {"/static"}
