@@ -1,0 +1,162 @@
+"""US CBP AMS public data: several tables per bill, joined into one raw row per identifier.
+
+The AMS extracts come as one CSV per table (header, billgen, shipper, consignee,
+notifyparty, cargodesc, container, tariff …), every row keyed on ``identifier``. Each table
+is read with the same CSV reader as any other file (malformed lines rejected with their
+line), staged as Parquet, and joined in DuckDB: tables with one row per bill contribute
+their first row, tables with many (cargo descriptions, containers, tariff lines) are
+aggregated in file order. Rows come out in the order of the header table.
+"""
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tidetrace.exc import InputError
+from tidetrace.shipments.detect import FileSniff
+from tidetrace.shipments.fields import RAW_FIELDS
+from tidetrace.shipments.layouts import FieldSpec, Layout, header_key
+from tidetrace.shipments.readers import RawSource, _csv_batches, locate_lines
+
+__all__ = ["ams_set_hash", "ams_tables"]
+
+BATCH_ROWS = 65536
+
+
+def ams_set_hash(tables: dict[str, FileSniff]) -> str:
+    """One content hash for a set of tables: the same files in the same roles, same hash."""
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(f"{name}={tables[name].sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _stage(sniff: FileSniff, source: RawSource, path: Path) -> dict[str, str]:
+    """Write one table as Parquet (all text, plus ``_row``); header key → staged column."""
+    names = {header_key(h): f"c{i}" for i, h in reversed(list(enumerate(sniff.headers)))}
+    schema = pa.schema(
+        [pa.field(f"c{i}", pa.string()) for i in range(len(sniff.headers))]
+        + [pa.field("_row", pa.int64())]
+    )
+    counter = [0]
+    rejects: list = []  # type: ignore[type-arg]
+    start = 1
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for batch in _csv_batches(sniff, rejects, counter):
+            rows = pa.array(range(start, start + batch.num_rows), pa.int64())
+            start += batch.num_rows
+            writer.write_batch(pa.RecordBatch.from_arrays([*batch.columns, rows], schema=schema))
+    source.rejects.extend(locate_lines(sniff, rejects))
+    source.rejected_total += counter[0]
+    return names
+
+
+def _field_sql(spec: FieldSpec, columns: dict[str, dict[str, str]], layout: Layout) -> str:
+    def ref(qualified: str) -> str:
+        table, column = qualified.split(".", 1)
+        staged = columns.get(table, {}).get(header_key(column))
+        if staged is None:
+            return "''"
+        if layout.tables[table].many:
+            return f"coalesce({_quote(table)}.{_quote(_agg_name(qualified, spec.sep))}, '')"
+        return f"coalesce({_quote(table)}.{staged}, '')"
+
+    if spec.kind == "const":
+        return _literal(spec.value)
+    refs = [ref(c) for c in spec.columns]
+    if spec.kind in ("column", "agg"):
+        return refs[0]
+    if spec.kind == "any":
+        cases = " ".join(f"WHEN trim({r}) <> '' THEN {r}" for r in refs)
+        return f"CASE {cases} ELSE '' END"
+    parts = ", ".join(f"nullif(trim({r}), '')" for r in refs)
+    return f"coalesce(concat_ws({_literal(spec.sep)}, {parts}), '')"
+
+
+def ams_tables(source: RawSource, workdir: Path) -> Iterator[pa.Table]:
+    """Raw rows of an AMS table set, one per identifier, in header-table order."""
+    layout = source.layout
+    key = layout.key
+    assert key is not None
+    workdir.mkdir(parents=True, exist_ok=True)
+    columns: dict[str, dict[str, str]] = {}
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = true")
+        for table, sniff in sorted(source.files.items()):
+            staged = workdir / f"ams-{table}.parquet"
+            columns[table] = _stage(sniff, source, staged)
+            if header_key(key) not in columns[table]:
+                raise InputError(sniff.path, f"the {table} table has no {key!r} column")
+            key_col = columns[table][header_key(key)]
+            reader = f"read_parquet({_literal(str(staged))})"
+            if layout.tables[table].many:
+                aggs = [f"{key_col} AS _key"]
+                for qualified, sep in _aggregates(layout, table):
+                    col = columns[table].get(header_key(qualified.split(".", 1)[1]))
+                    if col is None:
+                        continue
+                    aggs.append(
+                        f"string_agg({col}, {_literal(sep)} ORDER BY _row) "
+                        f"FILTER (WHERE trim({col}) <> '') AS {_quote(_agg_name(qualified, sep))}"
+                    )
+                body = f"SELECT {', '.join(aggs)} FROM {reader} GROUP BY {key_col}"  # noqa: S608
+            else:
+                body = (
+                    f"SELECT *, {key_col} AS _key FROM {reader} "  # noqa: S608
+                    f"QUALIFY row_number() OVER (PARTITION BY {key_col} ORDER BY _row) = 1"
+                )
+            con.execute(f"CREATE TEMP VIEW {_quote(table)} AS {body}")
+        joins = " ".join(
+            f"LEFT JOIN {_quote(t)} ON {_quote(t)}._key = header._key"
+            for t in sorted(columns)
+            if t != "header"
+        )
+        selects = []
+        for name in RAW_FIELDS:
+            spec = layout.columns.get(name)
+            expr = "''" if spec is None else _field_sql(spec, columns, layout)
+            selects.append(f"{expr} AS {_quote(name)}")
+        query = (
+            f"SELECT {', '.join(selects)}, "  # noqa: S608
+            "row_number() OVER (ORDER BY header._row) AS source_row "
+            f"FROM header {joins} ORDER BY header._row"
+        )
+        reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            yield table.set_column(
+                table.schema.get_field_index("source_row"),
+                "source_row",
+                table.column("source_row").cast(pa.int64()),
+            )
+    except duckdb.Error as exc:
+        raise InputError(source.name, f"cannot join the AMS tables: {exc}") from None
+    finally:
+        con.close()
+
+
+def _agg_name(qualified: str, sep: str) -> str:
+    return f"agg:{qualified}:{sep}"
+
+
+def _aggregates(layout: Layout, table: str) -> list[tuple[str, str]]:
+    """The (table.column, separator) pairs the layout aggregates from a many-row table."""
+    found = {
+        (spec.columns[0], spec.sep)
+        for spec in layout.columns.values()
+        if spec.kind == "agg" and spec.columns[0].split(".", 1)[0] == table
+    }
+    return sorted(found)

@@ -1,0 +1,159 @@
+"""The Spark engine: the same ingest, with the per-row work and the write done by Spark.
+
+Reading and the row checks are shared with the DuckDB engine (``readers.py``,
+``prepare.py``), so both engines store and reject the same rows; each checked chunk is
+staged as raw Parquet. When a source is read, one Spark job takes all its chunks: distinct
+values are collected and cleaned by the same Python code (``normalize.py``), joined back
+as lookup tables, the per-row SQL of ``expressions.py`` (Spark dialect) builds the columns,
+and Spark writes the partitioned Parquet. Output files differ in name and row grouping;
+their rows are identical (``tests/shipments/test_spark.py``).
+
+Local mode by default (``local[*]``); pass another master URL to run on a cluster whose
+executors can read the staging directory.
+"""
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tidetrace.shipments.expressions import SPARK, lookup_sql, shipments_sql
+from tidetrace.shipments.normalize import DICTIONARIES, DictionaryCache
+
+__all__ = ["SparkEngine", "get_spark", "stop_spark"]
+
+DATA = Path(__file__).parent / "data"
+_session: Any = None
+
+
+def get_spark(master: str = "local[*]", tmp_dir: Path | None = None) -> Any:
+    """The process's SparkSession, created on first use (quiet, UTC, zstd Parquet)."""
+    global _session
+    if _session is not None:
+        return _session
+    from pyspark.sql import SparkSession
+
+    log4j = DATA / "spark-log4j2.properties"
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("tidetrace-shipments")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.parquet.compression.codec", "zstd")
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+        .config("spark.driver.memory", "2g")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{log4j}")
+    )
+    if tmp_dir is not None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        builder = builder.config("spark.local.dir", str(tmp_dir))
+    _session = builder.getOrCreate()
+    _session.sparkContext.setLogLevel("ERROR")
+    return _session
+
+
+def stop_spark() -> None:
+    """Stop the process's SparkSession (the JVM stays until the process exits)."""
+    global _session
+    if _session is not None:
+        _session.stop()
+        _session = None
+
+
+def _distinct_keys_sql(table: str) -> str:
+    """Distinct keys of every lookup in one query (one Spark job, not one per lookup)."""
+    width = max(d.width for d in DICTIONARIES)
+    parts = []
+    for dictionary in DICTIONARIES:
+        for _label, cols in dictionary.roles:
+            keys = [f"{col} AS k{i}" for i, col in enumerate(cols)]
+            keys += [f"CAST(NULL AS STRING) AS k{i}" for i in range(len(cols), width)]
+            select = f"SELECT '{dictionary.name}' AS d, {', '.join(keys)}"
+            parts.append(f"{select} FROM {table}")
+    columns = ", ".join(["d", *(f"k{i}" for i in range(width))])
+    return f"SELECT DISTINCT {columns} FROM ({' UNION ALL '.join(parts)}) AS u"  # noqa: S608
+
+
+def _keys_by_lookup(rows: list[Any]) -> dict[str, list[tuple[str, ...]]]:
+    widths = {d.name: d.width for d in DICTIONARIES}
+    keys: dict[str, list[tuple[str, ...]]] = {d.name: [] for d in DICTIONARIES}
+    for row in rows:
+        name = row[0]
+        keys[name].append(tuple(row[1 : 1 + widths[name]]))
+    return keys
+
+
+def _tidy(directory: Path) -> None:
+    """Remove Hadoop's checksum and marker files from a Spark output directory."""
+    for path in list(directory.rglob("*")):
+        if path.is_file() and (path.name.endswith(".crc") or path.name.startswith("_")):
+            path.unlink()
+
+
+class SparkEngine:
+    """Normalise and write with Spark.
+
+    Args:
+        tmp_dir: Spark's scratch directory.
+        master: Spark master URL.
+    """
+
+    name = "spark"
+
+    def __init__(self, tmp_dir: Path, master: str = "local[*]") -> None:
+        self.spark = get_spark(master, tmp_dir)
+
+    def process_chunk(self, work: Any, index: int, chunk: pa.Table) -> None:
+        """Stage the checked raw rows of one chunk for the Spark job."""
+        raw_dir = work.staging / "raw"
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        if not chunk.num_rows:
+            return
+        tmp = work.staging / f"tmp-c{index:05d}.parquet"
+        pq.write_table(chunk, tmp, compression="zstd")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, raw_dir / f"c{index:05d}.parquet")
+
+    def finish(self, work: Any) -> None:
+        """Run the Spark job over every staged chunk of the source."""
+        raw_dir: Path = work.staging / "raw"
+        out_dir: Path = work.out_dir
+        files = sorted(raw_dir.glob("c*.parquet")) if raw_dir.exists() else []
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        if not files:
+            out_dir.mkdir(parents=True)
+            return
+        spark = self.spark
+        raw = spark.read.parquet(*[str(f) for f in files])
+        raw.createOrReplaceTempView("raw")
+        cache = DictionaryCache(work.date_order)
+        views = []
+        keys = _keys_by_lookup(spark.sql(_distinct_keys_sql("raw")).collect())
+        for dictionary in DICTIONARIES:
+            lookup = cache.lookup(dictionary, keys[dictionary.name])
+            spark.createDataFrame(lookup).createOrReplaceTempView(f"d_{dictionary.name}")
+            views.append(f"d_{dictionary.name}")
+        spark.sql(lookup_sql("raw")).createOrReplaceTempView("prep")
+        tmp_out = work.staging / "spark-out"
+        if tmp_out.exists():
+            shutil.rmtree(tmp_out)
+        (
+            spark.sql(shipments_sql(SPARK, work.meta))
+            .write.mode("overwrite")
+            .partitionBy("arrival_year", "arrival_month")
+            .parquet(str(tmp_out))
+        )
+        for view in [*views, "prep", "raw"]:
+            spark.catalog.dropTempView(view)
+        _tidy(tmp_out)
+        os.rename(tmp_out, out_dir)
+
+    def close(self) -> None:
+        """Keep the session: a process may ingest again (the tests do)."""
