@@ -39,7 +39,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 
 from tidetrace.graph.asserted import load_asserted
 from tidetrace.graph.flags import refresh_list_flags
@@ -58,8 +58,10 @@ __all__ = [
     "store_fingerprint",
 ]
 
-# Audit actions that do not change what the graph is built from.
-_IGNORED_ACTIONS = ("graph.", "flag.", "login", "logout", "session", "user.")
+# Audit actions of changes the graph is built from: imports and ingests add entities and
+# trade records, resolution changes canonical ids. Users, keys, flags, cases, evidence and
+# intake do not change the graph.
+GRAPH_ACTIONS = ("import.", "ingest.", "registry.", "resolve.", "shipments.", "entities.")
 # Properties read for node labels and roles.
 _NODE_PROPS = ("name", "country", "sector", "topics")
 NOTIFY_KIND = 1
@@ -144,9 +146,9 @@ class BuildResult:
 
 def store_fingerprint(engine: Engine) -> int:
     """The newest audit entry that can change the graph (imports, resolution, ingests)."""
-    query = select(func.max(audit_table.c.seq))
-    for prefix in _IGNORED_ACTIONS:
-        query = query.where(~audit_table.c.action.startswith(prefix))
+    query = select(func.max(audit_table.c.seq)).where(
+        or_(*(audit_table.c.action.startswith(prefix) for prefix in GRAPH_ACTIONS))
+    )
     with engine.connect() as conn:
         value = conn.execute(query).scalar()
     return int(value or 0)

@@ -107,6 +107,7 @@ class TraceNode:
         country: country code, when known.
         role: plant, exporter, forwarder, importer, distributor, retailer … (pictures only).
         tier: parties away from the start (0 for the start).
+        column: links away from the start, forwarders counted: where pictures draw it.
         kg: volume bound over observed edges, in kg; None when not reached by trade records.
         kg_before_flag: the bound from shipments before the flag date; None if no split.
         kg_bound: the bound when asserted links may carry anything; None when unbounded.
@@ -124,6 +125,7 @@ class TraceNode:
     country: str | None
     role: str
     tier: int
+    column: int = 0
     kg: float | None = None
     kg_before_flag: float | None = None
     kg_bound: float | None = None
@@ -143,6 +145,7 @@ class TraceNode:
             "country": self.country,
             "role": self.role,
             "tier": self.tier,
+            "column": self.column,
             "kg": _round(self.kg),
             "kg_before_flag": _round(self.kg_before_flag),
             "kg_bound": _round(self.kg_bound),
@@ -171,6 +174,7 @@ class TraceEdge:
         first: first arrival in the window.
         last: last arrival in the window.
         link: the asserting entity's id (asserted only).
+        flow_before: like ``flow``, for the start's shipments before its flag date.
     """
 
     source: str
@@ -184,6 +188,7 @@ class TraceEdge:
     first: str | None = None
     last: str | None = None
     link: str | None = None
+    flow_before: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -194,6 +199,7 @@ class TraceEdge:
             "relation": self.relation,
             "kg": _round(self.kg),
             "flow": _round(self.flow),
+            "flow_before": _round(self.flow_before),
             "confidence": round(self.confidence, 4),
             "shipments": self.shipments,
             "first": self.first,
@@ -447,6 +453,7 @@ def trace(
 
     order = sorted(tiers, key=lambda n: (tiers[n], n))
     flag_since: date | None = None
+    pre_caps: list[Edge] | None = None
     before: dict[int, float] = {}
     if direction == "downstream":
         flag_since = flags.since(graph.ids[start])
@@ -462,8 +469,9 @@ def trace(
                     post.setdefault(key, 0.0)
                     pre.setdefault(key, 0.0)
             main_caps = caps(post)
+            pre_caps = caps(pre)
             bounds = reach_bounds(main_caps, start, order)
-            before = reach_bounds(caps(pre), start, order)
+            before = reach_bounds(pre_caps, start, order)
         else:
             main_caps = caps()
             bounds = reach_bounds(main_caps, start, order)
@@ -494,7 +502,18 @@ def trace(
     ]
     loose = reach_bounds(main_caps + goods_asserted, start, order) if goods_asserted else bounds
     # The pictures draw what the numbers count: after the start's flag date, if any.
-    flows = pass_on(main_caps, start, tiers)
+    # Pictures lay out by links, not tiers: a forwarder and the importer behind it share a
+    # tier but must stand in successive columns for the link between them to be drawn.
+    columns = _columns(
+        start,
+        [(a, b) for a, b, _ in main_caps]
+        + [
+            _trav(direction, graph.index[e.src], graph.index[e.dst]) for e in walk.asserted.values()
+        ],
+    )
+    flows = pass_on(main_caps, start, columns)
+    # Shipments before the start's flag date are drawn apart, never mixed into the flow.
+    flows_before = pass_on(pre_caps, start, columns) if pre_caps is not None else {}
     inflow: dict[int, float] = defaultdict(float)
     for (_a, b), kg in flows.items():
         inflow[b] += kg
@@ -610,6 +629,7 @@ def trace(
                 country=graph.countries[n],
                 role=graph.roles[n],
                 tier=tiers[n],
+                column=columns.get(n, tiers[n]),
                 kg=None if n == start else node_kg,
                 kg_before_flag=None if n == start else node_before,
                 kg_bound=None if n == start or bound is None or bound == INF else bound,
@@ -633,6 +653,7 @@ def trace(
                 relation=agg.kind,
                 kg=agg.kg,
                 flow=flows.get((a, b)),
+                flow_before=flows_before.get((a, b)),
                 confidence=OBSERVED_CONFIDENCE[agg.kind],
                 shipments=agg.n,
                 first=agg.first.isoformat(),
@@ -678,6 +699,23 @@ def trace(
         truncated=walk.truncated,
         notes=notes,
     )
+
+
+def _columns(start: int, edges: list[tuple[int, int]]) -> dict[int, int]:
+    out: dict[int, list[int]] = defaultdict(list)
+    for a, b in edges:
+        out[a].append(b)
+    columns = {start: 0}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for a in frontier:
+            for b in out.get(a, ()):
+                if b not in columns:
+                    columns[b] = columns[a] + 1
+                    nxt.append(b)
+        frontier = nxt
+    return columns
 
 
 def tiers_of(result: TraceResult) -> dict[str, int]:

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from tidetrace.exc import InputError
+from tidetrace.graph.render import ASSETS
 from tidetrace.screen.safety import neutralise
 from tidetrace.screen.screening import ScreenReport
 
@@ -131,4 +132,5 @@ def render(report: ScreenReport, fmt: Format) -> str:
     if fmt == "csv":
         # The byte-order mark makes spreadsheets read the CSV as UTF-8 (CJK names intact).
         return "\ufeff" + write_csv(report)
-    return _env().get_template("report.html").render(report=report, link=False)
+    css = Markup((ASSETS / "trace.css").read_text(encoding="utf-8"))  # noqa: S704 - our file
+    return _env().get_template("report.html").render(report=report, link=False, css=css)

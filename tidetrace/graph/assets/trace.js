@@ -25,6 +25,7 @@
     other: "#9aa5b1"
   };
   var ASSERTED = "#9aa5b1";
+  var BEFORE = "#c7ccd3";
 
   function tonnes(kg) {
     if (kg === null || kg === undefined) return "no tonnage";
@@ -41,9 +42,11 @@
   function prepare(data) {
     var tier = new Map();
     var maxTier = 0;
+    // Columns count links from the start (a forwarder gets its own column); tiers do not.
     data.nodes.forEach(function (n) {
-      tier.set(n.id, n.tier);
-      if (n.tier > maxTier) maxTier = n.tier;
+      var col = n.column === undefined ? n.tier : n.column;
+      tier.set(n.id, col);
+      if (col > maxTier) maxTier = col;
     });
     var down = data.direction === "downstream";
     function column(id) {
@@ -65,7 +68,7 @@
   function drawSankey(host, data, prep) {
     var observedMax = 0;
     data.edges.forEach(function (e) {
-      if (e.basis === "observed" && e.flow) observedMax = Math.max(observedMax, e.flow);
+      if (e.basis === "observed") observedMax = Math.max(observedMax, e.flow || 0, e.flow_before || 0);
     });
     var nominal = observedMax > 0 ? observedMax * 0.04 : 1;
     var links = [];
@@ -74,8 +77,10 @@
       if (!prep.byId.has(e.from) || !prep.byId.has(e.to)) return;
       if (prep.column(e.from) >= prep.column(e.to)) { skipped += 1; return; }
       if (e.basis === "observed") {
-        if (!e.flow) { skipped += 1; return; }
-        links.push({ source: e.from, target: e.to, value: e.flow, edge: e });
+        if (!e.flow && !e.flow_before) { skipped += 1; return; }
+        if (e.flow) links.push({ source: e.from, target: e.to, value: e.flow, edge: e, before: false });
+        // Before the start's flag date: a link of its own, drawn grey, never mixed in.
+        if (e.flow_before) links.push({ source: e.from, target: e.to, value: e.flow_before, edge: e, before: true });
       } else {
         links.push({ source: e.from, target: e.to, value: nominal, edge: e });
       }
@@ -108,13 +113,14 @@
     var link = svg.append("g").attr("class", "tt-links").selectAll("path")
       .data(graph.links).join("path")
       .attr("d", d3.sankeyLinkHorizontal())
-      .attr("class", function (d) { return "tt-link tt-" + d.edge.basis; })
+      .attr("class", function (d) { return "tt-link tt-" + d.edge.basis + (d.before ? " tt-before" : ""); })
       .attr("stroke", function (d) {
-        return d.edge.basis === "observed"
-          ? ROLE_COLOURS[prep.byId.get(d.edge.from).role] || ROLE_COLOURS.other
-          : ASSERTED;
+        if (d.edge.basis !== "observed") return ASSERTED;
+        if (d.before) return BEFORE;
+        return ROLE_COLOURS[prep.byId.get(d.edge.from).role] || ROLE_COLOURS.other;
       })
-      .attr("stroke-width", function (d) { return Math.max(1, d.width); });
+      // Documents carry no tonnage: their links stay thin whatever room the layout gives them.
+      .attr("stroke-width", function (d) { return d.edge.basis === "observed" ? Math.max(1, d.width) : 2; });
     link.append("title").text(function (d) {
       var e = d.edge;
       var from = prep.byId.get(e.from).name;
@@ -122,7 +128,8 @@
       if (e.basis === "observed") {
         return from + " → " + to + "\n" + e.relation + ": " + e.shipments + " bills, " +
           tonnes(e.kg) + " in the window (" + e.first + " – " + e.last + ")\n" +
-          "drawn: " + tonnes(e.flow) + " from the start under pro-rata pass-on";
+          "drawn: " + tonnes(d.value) + " from the start under pro-rata pass-on" +
+          (d.before ? ", from its shipments before the flag date" : "");
       }
       return from + " → " + to + "\nasserted (" + e.relation + "), confidence " +
         e.confidence + ", no tonnage\n" + (e.link || "");
@@ -275,6 +282,12 @@
     asserted.className = "tt-legend-asserted";
     asserted.textContent = "- - asserted link (document, no tonnage)";
     list.appendChild(asserted);
+    if (data.flag_since) {
+      var before = document.createElement("li");
+      before.className = "tt-legend-before";
+      before.textContent = "grey: shipments before the flag date (" + data.flag_since + ")";
+      list.appendChild(before);
+    }
     var flagged = document.createElement("li");
     flagged.textContent = "⚑ flagged";
     list.appendChild(flagged);

@@ -40,7 +40,15 @@ DirectionPath = Annotated[
     Literal["downstream", "upstream"],
     Path(description="downstream: where the goods went; upstream: where they came from."),
 ]
-DateQuery = Annotated[date | None, Query(description="Arrival date bound (YYYY-MM-DD), inclusive.")]
+# Strings, not dates: the filter form sends an empty field as "" (no bound).
+DateQuery = Annotated[
+    str | None,
+    Query(
+        max_length=10,
+        pattern=r"^(\d{4}-\d{2}-\d{2})?$",
+        description="Arrival date bound (YYYY-MM-DD), inclusive.",
+    ),
+]
 HsQuery = Annotated[
     str | None,
     Query(max_length=10, pattern=r"^\d{0,10}$", description="HS code prefix, e.g. 0307."),
@@ -93,6 +101,15 @@ def _graph(ws: Workspace) -> tuple[LoadedGraph | None, list[str]]:
             "'tidetrace graph build' brings them in."
         )
     return graph, notices
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(name, f"not a date: {value!r}") from None
 
 
 def _window(since: date | None, until: date | None, hs: str | None) -> Window:
@@ -169,7 +186,7 @@ def trace_page(
     basis: BasisQuery = "all",
 ) -> HTMLResponse:
     """An entity's downstream or upstream trace: Sankey, network view and tables."""
-    filters = TraceFilters(since, until, hs or "", max_depth, basis)
+    filters = TraceFilters(_date(since, "since"), _date(until, "until"), hs or "", max_depth, basis)
     ctx = build_trace(ws, store, entity_id, direction, filters)
     title = f"{ctx.name}: {direction}"
     return render_page(request, "graph_trace.html", ctx, title=title, actor=actor)
@@ -193,7 +210,7 @@ def trace_api(
     basis: BasisQuery = "all",
 ) -> dict[str, Any]:
     """The trace as JSON: ``start``, ``nodes`` (tier, kg …), ``paths`` of hops with evidence."""
-    filters = TraceFilters(since, until, hs or "", max_depth, basis)
+    filters = TraceFilters(_date(since, "since"), _date(until, "until"), hs or "", max_depth, basis)
     ctx = build_trace(ws, store, entity_id, direction, filters)
     if ctx.data is None:
         raise NotFoundError(" ".join(ctx.notices) or "not in the graph")
@@ -224,7 +241,7 @@ def exposure_api(
         graph,
         load_flag_index(ws.engine),
         view.id,
-        _window(since, until, hs),
+        _window(_date(since, "since"), _date(until, "until"), hs),
         max_depth=max_depth,
     )
     return result.to_dict()
