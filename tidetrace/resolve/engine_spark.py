@@ -51,7 +51,7 @@ def local_session(cores: int | None = None) -> Any:
         SparkSession.builder.master(master)
         .appName("tidetrace-resolve")
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", str(max(2, 2 * (cores or 4))))
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()
     )

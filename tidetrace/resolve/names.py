@@ -81,6 +81,7 @@ _ADDRESS_WORDS = (
     r"\b\d{1,5}\s+(?:[a-z]+\s+){1,3}(?:st|street|ave|avenue|rd|road|blvd|way|dr|drive|lane|ln)\b"
 )
 _ADDRESS_RE = re.compile(rf"(?:{_ADDRESS_WORDS})", re.IGNORECASE)
+_NUMBER_RE = re.compile(r"no\.?\s*\d", re.IGNORECASE)
 _HAN_ADDRESS_RE = re.compile(r"(?:地址|地址[:：]|[路街道镇村号楼室栋巷弄])")
 _HAN_NAME_END_RE = re.compile(r"(?:公司|厂|集团|商行|合作社|회사|공사)")
 # A forwarder filing for the real shipper: "ORIENT OCEAN LOGISTICS AS AGENT FOR ZHOUSHAN
@@ -270,10 +271,16 @@ def split_address(text: str) -> tuple[str, str | None]:
         rest = text[legal_end:].strip(" ,;:-.")
         if rest and (any(c.isdigit() for c in rest) or _ADDRESS_RE.search(rest)):
             return text[:legal_end].strip(" ,;:-"), rest
-    for match in _ADDRESS_RE.finditer(text):
+    matches = list(_ADDRESS_RE.finditer(text))
+    for i, match in enumerate(matches):
         head = text[: match.start()]
-        if len(latin_words(head)) >= 2:
-            return head.strip(" ,;:-"), text[match.start() :].strip()
+        if len(latin_words(head)) < 2:
+            continue
+        if _NUMBER_RE.match(match.group(0)) and len(matches) == i + 1:
+            # "NO. 2 PLANT" names a plant; "NO. 2 HUANGHAI ROAD" starts an address: a
+            # number alone, with no address word after it, stays in the name.
+            continue
+        return head.strip(" ,;:-"), text[match.start() :].strip()
     return text, None
 
 
