@@ -208,6 +208,15 @@ def add_tag(
     tag_id = new_id("tag")
     with engine.begin() as conn:
         testimony = open_testimony(conn, case, testimony_id)
+        # Coding reads the testimony: that read is on the log like any other.
+        custody.append(
+            conn,
+            case,
+            actor,
+            "view",
+            target=testimony_id,
+            details={"kind": "testimony", "what": source, "purpose": "coding"},
+        )
         text = testimony.source_text(source, question)
         if not 0 <= start < end <= len(text):
             raise TidetraceError(f"span {start}-{end} is outside the text (0-{len(text)})")

@@ -118,7 +118,8 @@ def ocr_image(image: bytes, language: str = "ko") -> str:
     Raises:
         MediaError: tesseract is missing or failed.
     """
-    lang = {"ko": "kor+eng", "zh": "chi_sim+eng", "en": "eng"}.get(language, "kor+eng")
+    # One script at a time: "kor+eng" misreads Hangul as Latin letters on clean pages.
+    lang = {"ko": "kor", "zh": "chi_sim", "en": "eng"}.get(language, "kor")
     tesseract_version()
     try:
         done = subprocess.run(

@@ -255,6 +255,14 @@ def propose_quote(
     quote_id = new_id("qt")
     with engine.begin() as conn:
         testimony = open_testimony(conn, case, testimony_id)
+        custody.append(
+            conn,
+            case,
+            actor,
+            "view",
+            target=testimony_id,
+            details={"kind": "testimony", "what": source, "purpose": "quote"},
+        )
         if not testimony.consent.quotation:
             raise PermissionDenied("the person did not agree to be quoted: no quote can be made")
         text = testimony.source_text(source, question)

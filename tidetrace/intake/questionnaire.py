@@ -237,8 +237,14 @@ def get_questionnaire(ref: str | None = None) -> Questionnaire:
 
 
 def _check_char(body: str) -> str:
-    total = sum((i + 1) * _CODE_ALPHABET.index(c) for i, c in enumerate(body))
-    return _CODE_ALPHABET[total % len(_CODE_ALPHABET)]
+    """Luhn mod 32: catches every single wrong character and most swapped neighbours."""
+    n = len(_CODE_ALPHABET)
+    factor, total = 2, 0
+    for char in reversed(body):
+        addend = factor * _CODE_ALPHABET.index(char)
+        total += addend // n + addend % n
+        factor = 1 if factor == 2 else 2
+    return _CODE_ALPHABET[(n - total % n) % n]
 
 
 def new_form_code() -> str:

@@ -53,6 +53,7 @@ _DATE_PATTERNS = [
 ]
 _NUMBER = re.compile(r"\d+")
 _AGE = re.compile(r"\d+\s*(?:살|세|岁|years?\s+old)", re.IGNORECASE)
+_SUFFIXES = set("省市县区镇村港시군구도")
 _ZH_PLACE = re.compile(r"[\u4e00-\u9fff]{1,4}(?:省|市|县|区|镇|村|港)")
 _EN_PLACE = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:City|Province|County|District|Port))\b")
 _EN_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+\s+[A-Z][a-z]+\b")
@@ -129,7 +130,12 @@ def find_flags(text: str, extra_places: list[str] | None = None) -> list[Flag]:
     data = _data()
     places = [p for group in data["places"] for p in group] + list(extra_places or [])
     flags = _names(text)
-    flags += _literal_hits(text, places, "place")
+    known = _literal_hits(text, places, "place")
+    # A known place with its administrative suffix (丹东市, 단둥시) is flagged whole too.
+    for f in list(known):
+        if f.end < len(text) and text[f.end] in _SUFFIXES:
+            known.append(Flag("place", text[f.start : f.end + 1], f.start, f.end + 1))
+    flags += known
     flags += [Flag("place", m.group(0), m.start(), m.end()) for m in _ZH_PLACE.finditer(text)]
     flags += [Flag("place", m.group(0), m.start(), m.end()) for m in _EN_PLACE.finditer(text)]
     for pattern in _DATE_PATTERNS:

@@ -69,9 +69,7 @@ def upgrade() -> None:
         sa.Column("logged", sa.Boolean, nullable=False),
     )
     op.create_index("ix_intake_testimony_case", "intake_testimony", ["case_id"])
-    op.create_index(
-        "ix_intake_testimony_codename", "intake_testimony", ["case_id", "codename"]
-    )
+    op.create_index("ix_intake_testimony_codename", "intake_testimony", ["case_id", "codename"])
     op.create_table(
         "intake_photo",
         _testimony_fk(),
