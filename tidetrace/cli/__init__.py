@@ -3,6 +3,7 @@
 from tidetrace.cli.base import make_app
 from tidetrace.cli.core import register as register_core
 from tidetrace.cli.graph import register as register_graph
+from tidetrace.cli.intake import register as register_intake
 from tidetrace.cli.groups import register as register_groups
 from tidetrace.cli.registry import register as register_registry
 from tidetrace.cli.resolve import register as register_resolve
@@ -21,6 +22,7 @@ register_groups(app)
 register_registry(app)
 register_resolve(app)
 register_vault(app)
+register_intake(app)
 
 
 def main() -> None:

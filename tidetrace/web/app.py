@@ -24,7 +24,7 @@ from tidetrace.web import auth
 from tidetrace.web.deps import Actor, LoginRequired, actor_for, iter_routes, route_permission
 from tidetrace.web.middleware import SECURITY_HEADERS, SecurityHeadersMiddleware
 from tidetrace.web.render import render_page
-from tidetrace.web.routes import api, datasets, docs, entities, home, search, vault
+from tidetrace.web.routes import api, datasets, docs, entities, home, intake, report, search, vault
 from tidetrace.workspace import Workspace
 
 __all__ = ["JSON_PREFIXES", "create_app", "wants_json"]
@@ -181,7 +181,7 @@ def create_app(ws: Workspace, settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(Exception, handle_unexpected)
-    for module in (home, auth, search, entities, datasets, docs, api, vault):
+    for module in (home, auth, search, entities, datasets, docs, api, vault, intake, report):
         app.include_router(module.router)
     from tidetrace.web.routes import lookup  # the public code lookup (registry domain)
 

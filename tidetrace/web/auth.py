@@ -28,6 +28,7 @@ from tidetrace.web.deps import (
     clean_text,
 )
 from tidetrace.web.render import render_page
+from tidetrace.web.routes.intake import forget_second_factor, two_factor_next
 from tidetrace.web.routes.vault import unlock_after_login
 
 __all__ = ["LoginContext", "router", "safe_next"]
@@ -112,7 +113,7 @@ def login_submit(
         end_session(ws.engine, actor.token)
     token, _session = start_session(ws.engine, user, settings.session_hours)
     unlock_after_login(ws, user, password, token, settings.session_hours)
-    response = RedirectResponse(target, status_code=303)
+    response = RedirectResponse(two_factor_next(user, target), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -133,6 +134,7 @@ def logout(ws: WorkspaceDep, settings: SettingsDep, actor: ActorDep) -> Response
     """End the session (the cookie value stops working) and go to the login page."""
     if actor.token is not None:
         end_session(ws.engine, actor.token)
+        forget_second_factor(actor.token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=settings.cookie_secure
