@@ -269,6 +269,7 @@ class CaseIntakeContext:
     """A case's intake page (members with a second factor)."""
 
     case_id: str = field(metadata=doc("The case."))
+    name: str = field(metadata=doc("The case's name (members only see it)."))
     testimonies: list[Any] = field(metadata=doc("Testimonies: id, codename, day."))
     checkins: list[Any] = field(metadata=doc("Check-ins with outcome."))
     overdue: list[Any] = field(metadata=doc("Open check-ins past their day."))
@@ -654,14 +655,17 @@ def case_page(
     from tidetrace.intake import checkins, coding, publish
     from tidetrace.intake.access import assignments
     from tidetrace.intake.testimony import list_testimonies
+    from tidetrace.vault.cases import list_cases
     from tidetrace.vault.crypto import day_now
 
     unlocked = _unlocked(actor)
     case = _case(ws, unlocked, case_id)
     with ws.engine.connect() as conn:
         assigned = assignments(conn, case.case_id)
+    names = {c.id: c.name for c in list_cases(ws.engine, unlocked)}
     ctx = CaseIntakeContext(
         case_id=case.case_id,
+        name=names.get(case.case_id, case.case_id),
         testimonies=list_testimonies(ws.engine, unlocked, case),
         checkins=checkins.list_checkins(ws.engine, case),
         overdue=checkins.overdue(ws.engine, case.case_id),
