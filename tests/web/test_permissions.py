@@ -29,6 +29,16 @@ PUBLIC_PATHS = {
     "/lookup/image",
     "/api/lookup",
     "/api/lookup/image",
+    # Anonymous tip line (issue 9): no login, no record of who reports.
+    "/report",
+    "/report/status",
+    "/report/more",
+    "/report/tipline.js",
+    "/report/report.css",
+    "/report/icon.svg",
+    "/report/dummy-id",  # the catch-all keeping strict headers on unknown /report paths
+    "/api/report",
+    "/api/report/status",
 }
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Served without a declaration: static files are not views.

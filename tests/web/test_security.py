@@ -1,6 +1,7 @@
 """Hostile input, security headers, body limits, errors without tracebacks, no visitor logs."""
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from fastapi import Depends, FastAPI
@@ -101,8 +102,22 @@ def test_bodies_over_the_limit_get_413(client: TestClient) -> None:
     big = "x" * (1024 * 1024 + 10)
     response = client.post("/login", data={"username": big})
     assert response.status_code == 413
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["content-security-policy"] == CSP
     api = client.post("/api/search", content=big.encode())
     assert api.status_code in (405, 413)
+
+
+def test_chunked_bodies_over_the_limit_get_413_with_headers(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(3):
+            yield b"x" * (512 * 1024)
+
+    response = client.post(
+        "/login", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 413
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_unexpected_errors_show_no_traceback(app: FastAPI, login: LoginFn) -> None:

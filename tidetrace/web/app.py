@@ -22,7 +22,11 @@ from tidetrace.logs import get_logger
 from tidetrace.settings import Settings, get_settings
 from tidetrace.web import auth
 from tidetrace.web.deps import Actor, LoginRequired, actor_for, iter_routes, route_permission
-from tidetrace.web.middleware import SECURITY_HEADERS, SecurityHeadersMiddleware
+from tidetrace.web.middleware import (
+    SECURITY_HEADERS,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
 from tidetrace.web.render import render_page
 from tidetrace.web.routes import api, datasets, docs, entities, home, intake, report, search, vault
 from tidetrace.workspace import Workspace
@@ -170,12 +174,12 @@ def create_app(ws: Workspace, settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        # Every request body, forms and later uploads alike; an upload route may set its
-        # own max_body_size.
-        max_body_size=settings.max_upload_mb * MIB,
     )
     app.state.workspace = ws
     app.state.settings = settings
+    # Every request body, forms and uploads alike; an upload route may set a lower
+    # max_body_size of its own. Added first, so the security headers wrap its 413.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_mb * MIB)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_exception_handler(TidetraceError, handle_tidetrace_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)

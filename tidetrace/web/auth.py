@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tidetrace.auth.users import authenticate, end_session, start_session
+from tidetrace.vault.keys import forget_session
 from tidetrace.web.context import doc
 from tidetrace.web.csrf import FORM_COOKIE, form_token
 from tidetrace.web.deps import (
@@ -135,6 +136,7 @@ def logout(ws: WorkspaceDep, settings: SettingsDep, actor: ActorDep) -> Response
     if actor.token is not None:
         end_session(ws.engine, actor.token)
         forget_second_factor(actor.token)
+        forget_session(actor.token)  # unlocked vault keys leave server memory now
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=settings.cookie_secure
