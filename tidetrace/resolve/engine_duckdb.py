@@ -16,21 +16,27 @@ from tidetrace.resolve.engine import EngineResult, _sorted, prepare_all, score_p
 from tidetrace.resolve.records import Record
 from tidetrace.resolve.scoring import Scorer
 
-__all__ = ["PAIR_SQL", "DuckDBEngine"]
+__all__ = ["LINK_SQL", "PAIR_SQL", "DuckDBEngine"]
 
-# Pairs of records sharing a key carried by 2..max_block records; with groups, only pairs
-# across groups. Ordered so that every run yields pairs in the same order.
+# Pairs of records sharing a key carried by 2..max_block records, ordered so that every run
+# yields pairs in the same order. With groups (link mode) only pairs across groups are
+# formed, and the join itself is restricted to them rather than filtering afterwards.
 PAIR_SQL = """
 WITH k AS (SELECT DISTINCT rid, key FROM keys),
-usable AS (SELECT key FROM k GROUP BY key HAVING count(*) BETWEEN 2 AND $max_block)
+usable AS (SELECT key FROM k GROUP BY key HAVING count(*) BETWEEN 2 AND $max_block),
+ku AS (SELECT k.rid, k.key FROM k SEMI JOIN usable ON k.key = usable.key)
 SELECT DISTINCT a.rid AS l, b.rid AS r
-FROM k a
-JOIN usable u ON a.key = u.key
-JOIN k b ON b.key = a.key AND a.rid < b.rid
-{groups}
+FROM ku a JOIN ku b ON b.key = a.key AND a.rid < b.rid
 ORDER BY l, r
 """
-_GROUPS = "JOIN grp ga ON ga.rid = a.rid JOIN grp gb ON gb.rid = b.rid WHERE ga.g <> gb.g"
+LINK_SQL = """
+WITH k AS (SELECT DISTINCT keys.rid, keys.key, grp.g FROM keys JOIN grp ON grp.rid = keys.rid),
+usable AS (SELECT key FROM k GROUP BY key HAVING count(*) BETWEEN 2 AND $max_block),
+ku AS (SELECT k.rid, k.key, k.g FROM k SEMI JOIN usable ON k.key = usable.key)
+SELECT DISTINCT least(a.rid, b.rid) AS l, greatest(a.rid, b.rid) AS r
+FROM ku a JOIN ku b ON b.key = a.key AND a.g < b.g
+ORDER BY l, r
+"""
 
 
 class DuckDBEngine:
@@ -55,7 +61,7 @@ class DuckDBEngine:
         con = duckdb.connect()
         try:
             con.register("keys", pa.table({"rid": pa.array(rids, pa.int64()), "key": keys}))
-            groups = ""
+            sql = PAIR_SQL
             if link_groups is not None:
                 con.register(
                     "grp",
@@ -66,8 +72,8 @@ class DuckDBEngine:
                         }
                     ),
                 )
-                groups = _GROUPS
-            cursor = con.execute(PAIR_SQL.format(groups=groups), {"max_block": max_block})
+                sql = LINK_SQL
+            cursor = con.execute(sql, {"max_block": max_block})
             pairs: list[tuple[int, int]] = []
             while True:
                 batch = cursor.fetchmany(100_000)

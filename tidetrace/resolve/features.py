@@ -275,14 +275,15 @@ def f_han(a: NameForm, b: NameForm, threshold: float) -> tuple[FeatureValue, Fea
     return FeatureValue("han_match", 0.0, ""), FeatureValue("han_conflict", 1.0, detail)
 
 
+@lru_cache(maxsize=100_000)
 def _places_compatible(left: str, right: str) -> bool:
     lex = lexicon()
     if left == right or left in lex.ancestors(right) or right in lex.ancestors(left):
         return True
     # A country word ("Korea", "China") is compatible with any place in that country.
     lc, rc = lex.place_country.get(left), lex.place_country.get(right)
-    country_level = {k for k, v in lex.place_country.items() if k not in lex.within}
-    return lc is not None and lc == rc and (left in country_level or right in country_level)
+    top = lex.country_places
+    return lc is not None and lc == rc and (left in top or right in top)
 
 
 def f_places(a: NameForm, b: NameForm, threshold: float) -> tuple[FeatureValue, FeatureValue]:

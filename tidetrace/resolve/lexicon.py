@@ -8,7 +8,7 @@ forms are derived here, so the YAML lists each word once per language.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -78,20 +78,30 @@ class Lexicon:
     suffix_hangul: frozenset[str] = frozenset()
     suffix_latin: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def han_max(self) -> int:
         """Length of the longest Chinese form."""
         return max((len(k) for k in self.han), default=1)
 
-    @property
+    @cached_property
     def hangul_max(self) -> int:
         """Length of the longest Korean form."""
         return max((len(k) for k in self.hangul), default=1)
 
-    @property
+    @cached_property
     def latin_max(self) -> int:
         """Words in the longest Latin-script form."""
         return max((len(k) for k in self.latin), default=1)
+
+    @cached_property
+    def first_words(self) -> frozenset[str]:
+        """First words (three letters or more) of Latin forms: what a glued word may end in."""
+        return frozenset(k[0] for k in self.latin if len(k[0]) >= 3)
+
+    @cached_property
+    def country_places(self) -> frozenset[str]:
+        """Places that contain no other (countries and provinces at the top)."""
+        return frozenset(k for k in self.place_country if k not in self.within)
 
     def ancestors(self, place: str) -> set[str]:
         """The place and every place that contains it (Donggang → Dandong → Liaoning)."""

@@ -412,8 +412,33 @@ def _hangul_tokens(run: str, lex: Lexicon) -> list[Token]:
     return out
 
 
+@lru_cache(maxsize=100_000)
+def _unglue(word: str) -> tuple[str, ...]:
+    """A firm's name glued to the next word or to its city, taken apart.
+
+    Filers drop spaces: RUIJIAFOOD, HAIHENGSEAFOOD, WANGYICOLD STORAGE, DALIANHAIQING.
+    A word is cut where the rest is a lexicon word (or its city starts it) and the other
+    part is pinyin, so a name that merely ends in "food" letters is left whole.
+    """
+    lex = lexicon()
+    if len(word) < 7 or (word,) in lex.latin:
+        return (word,)
+    for cut in range(len(word) - 4, 3, -1):
+        head, tail = word[:cut], word[cut:]
+        entry = lex.latin.get((head,))
+        if entry is not None and entry.kind == "place" and pinyin_split(tail) is not None:
+            return (head, tail)
+    if pinyin_split(word) is not None:
+        return (word,)
+    for cut in range(3, len(word) - 2):
+        head, tail = word[:cut], word[cut:]
+        if tail in lex.first_words and pinyin_split(head) is not None:
+            return (head, tail)
+    return (word,)
+
+
 def _latin_tokens(text: str, lex: Lexicon) -> list[Token]:
-    words = latin_words(text)
+    words = [part for word in latin_words(text) for part in _unglue(word)]
     # Bill-of-lading name fields are 35 characters wide: a long name may end mid-word.
     cut = len(text) >= _CUT_WIDTH
     if not words:
