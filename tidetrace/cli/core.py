@@ -286,13 +286,14 @@ def demo(
 
 
 def verify(home: HomeOption = None) -> None:
-    """Check the audit log's hash chain and the evidence vault (custody, timestamps, blobs).
+    """Check the audit log's hash chain, the evidence vault and the sealed testimonies.
 
     Exits 1 and names each problem when anything was altered, removed or reordered.
 
     Example: tidetrace verify --home ./my-investigation
     """
     from tidetrace.cli.vault import verify_vault_report
+    from tidetrace.intake.verify import verify_intake
     from tidetrace.store.audit import verify_chain
 
     ws = open_workspace(home)
@@ -302,10 +303,17 @@ def verify(home: HomeOption = None) -> None:
     if not problems:
         typer.echo(f"audit log: {count} entries, chain intact")
     vault = verify_vault_report(ws)
+    intake = verify_intake(ws)
+    for intake_problem in intake.problems:
+        typer.echo(str(intake_problem))
+    if intake.rows or intake.problems:
+        typer.echo(f"intake: {intake.rows} sealed rows, {len(intake.problems)} problem(s)")
     if problems:
         raise CliError(f"audit log: {len(problems)} problem(s) in {count} entries")
     if vault is not None and vault.problems:
         raise CliError(f"evidence vault: {len(vault.problems)} problem(s)")
+    if intake.problems:
+        raise CliError(f"intake: {len(intake.problems)} problem(s)")
 
 
 @import_app.command("un-sc")
