@@ -111,7 +111,7 @@ class SourceReport:
         layout_note: layout and how it was chosen.
         encoding_note: encoding and how it was chosen.
         status: ``ingested``, ``resumed``, ``skipped`` or ``failed``.
-        rows: rows stored.
+        rows: rows that passed the checks (stored unless the source failed).
         rejected: rows rejected.
         seconds: time taken.
         message: why it was skipped or failed.
@@ -176,8 +176,9 @@ class IngestReport:
             if s.status == "skipped":
                 lines.append(f"{s.name}: skipped, {s.message}")
                 continue
+            stored = "0 rows stored" if s.status == "failed" else f"{s.rows} rows"
             line = (
-                f"{s.name}: {s.status}, {s.rows} rows, {s.rejected} rejected "
+                f"{s.name}: {s.status}, {stored}, {s.rejected} rejected "
                 f"({s.reject_rate:.2%}) in {s.seconds:.1f}s"
             )
             if s.message:
@@ -600,7 +601,6 @@ def _run_source(
             f"not stored: {report.reject_rate:.2%} of rows rejected, over the "
             f"{options.max_reject_rate:.2%} allowed (--max-reject-rate)"
         )
-        report.rows = 0
         report.seconds = time.monotonic() - started
         return report
     manifest.set_status(record.id, "publishing")

@@ -66,8 +66,7 @@ def _words() -> dict[str, Any]:
 
 # Relative volume by month: squid and cuttlefish processing peaks in autumn.
 SEASON = [0.8, 0.6, 0.7, 0.8, 0.9, 0.9, 1.0, 1.1, 1.3, 1.5, 1.4, 1.2]
-FIRST_DAY = date(2019, 1, 1)
-DAYS = (date(2024, 12, 31) - FIRST_DAY).days
+PERIOD = (date(2019, 1, 1), date(2024, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -120,6 +119,12 @@ def _imo(rng: random.Random) -> str:
     return "".join(map(str, digits)) + str(check)
 
 
+def _too_close(name: str) -> bool:
+    """True when an invented name contains a plant name from the investigation."""
+    squashed = name.replace(" ", "")
+    return any(word in squashed for word in _words()["avoid"])
+
+
 def _goods(items: list[list[str]]) -> tuple[tuple[str, str], ...]:
     return tuple((hs, text) for hs, text in items)
 
@@ -140,7 +145,7 @@ def build_world(rng: random.Random, rows: int) -> World:
             brand, brand_han = f"{brand} {extra.split()[0]}", brand_han + extra_han[0]
         product, product_han = rng.choice(words["products"])
         name = f"{city} {brand} {product} CO., LTD."
-        if name in names:
+        if name in names or _too_close(name):
             continue
         names.add(name)
         road = rng.choice(words["roads"])
@@ -185,6 +190,8 @@ def build_world(rng: random.Random, rows: int) -> World:
     for i in range(4):
         city = rng.choice(words["cities"])[0]
         name = f"{city} {rng.choice(words['brands'])[0]} TRADING CO., LTD."
+        if _too_close(name):
+            name = f"{city} TRADING CO., LTD."
         address = f"{rng.randint(1, 99)} INDUSTRIAL ZONE, {city}, CHINA"
         forms = ("SHANGHAI, CHINA", "Shanghai ,China (Mainland)", "CNSHA")
         goods = (tuple(rng.choice(words["other_goods"])),)
@@ -326,27 +333,31 @@ def _hs_written(rng: random.Random, codes: Sequence[str]) -> str:
     return ", ".join(out)
 
 
-def _days(rng: random.Random, rows: int) -> Iterator[date]:
+def _days(rows: int, period: tuple[date, date]) -> Iterator[date]:
     """Arrival days in calendar order, as manifests are published, with the season's shape."""
-    weights = [SEASON[(FIRST_DAY + timedelta(days=i)).month - 1] for i in range(DAYS + 1)]
+    first, last = period
+    span = (last - first).days
+    weights = [SEASON[(first + timedelta(days=i)).month - 1] for i in range(span + 1)]
     total = sum(weights)
     carry = 0.0
     made = 0
     for i, weight in enumerate(weights):
         carry += rows * weight / total
-        count = int(carry) if i < DAYS else rows - made
+        count = int(carry) if i < span else rows - made
         carry -= count
-        day = FIRST_DAY + timedelta(days=i)
+        day = first + timedelta(days=i)
         for _ in range(count):
             yield day
         made += count
 
 
-def generate_bills(world: World, rows: int, rng: random.Random) -> Iterator[Bill]:
+def generate_bills(
+    world: World, rows: int, rng: random.Random, period: tuple[date, date] = PERIOD
+) -> Iterator[Bill]:
     """``rows`` filings in arrival order: bills, and amendments of recent ones (about 2%)."""
     serial = 0
     recent: list[Bill] = []
-    for day in _days(rng, rows):
+    for day in _days(rows, period):
         if recent and rng.random() < 0.02:
             yield _amend(rng, world, rng.choice(recent))
             continue
@@ -741,6 +752,7 @@ def write_synth(
     seed: int,
     mix: dict[str, float] | None = None,
     rows_per_file: int = 1_000_000,
+    period: tuple[date, date] = PERIOD,
 ) -> SynthResult:
     """Write ``rows`` synthetic filings as files of the built-in layouts, with truth.
 
@@ -750,6 +762,7 @@ def write_synth(
         seed: random seed; the same seed gives the same files.
         mix: share of rows per layout (default :data:`DEFAULT_MIX`).
         rows_per_file: start a new file after this many rows.
+        period: first and last arrival day (default 2019-2024).
     """
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
     directory.mkdir(parents=True, exist_ok=True)
@@ -762,7 +775,7 @@ def write_synth(
     weights = [shares[name] for name in layouts]
     outputs = {name: _Output(directory, name, rows_per_file) for name in layouts}
     written = 0
-    for bill in generate_bills(world, rows, rng):
+    for bill in generate_bills(world, rows, rng, period):
         outputs[rng.choices(layouts, weights)[0]].write(rng, bill)
         written += 1
     files: list[Path] = []
