@@ -8,6 +8,7 @@ from tidetrace.cli.groups import register as register_groups
 from tidetrace.cli.registry import register as register_registry
 from tidetrace.cli.resolve import register as register_resolve
 from tidetrace.cli.screen import register as register_screen
+from tidetrace.cli.shipments import register as register_shipments
 from tidetrace.cli.vault import register as register_vault
 
 app = make_app(
@@ -21,6 +22,7 @@ register_screen(app)
 register_groups(app)
 register_registry(app)
 register_resolve(app)
+register_shipments(app)
 register_vault(app)
 register_intake(app)
 
