@@ -70,6 +70,10 @@ KIND_NAMES = {SHIPPED_KIND: "shipped", NOTIFY_KIND: "notify"}
 ROW_GROUP = 65_536
 # Bumped when part files change shape: older ones are then read again from the sources.
 PARTS_FORMAT = 2
+# Bumped when version files change shape: an older version is rebuilt, never misread.
+GRAPH_FORMAT = 2
+# Bill numbers kept per edge as examples (the evidence of a hop over the whole period).
+BILL_SAMPLE = 10
 
 
 @dataclass
@@ -191,6 +195,8 @@ def graph_is_stale(ws: Workspace, sources: list[ShipmentSource] | None = None) -
     if current is None:
         return True
     manifest = _read_manifest(current / "manifest.json")
+    if manifest.get("format") != GRAPH_FORMAT:
+        return True
     if manifest.get("store_seq") != store_fingerprint(ws.engine):
         return True
     parts = _read_parts(paths)
@@ -228,19 +234,22 @@ def _slim(
         """  # noqa: S608 - the path is ours
     )
     ptmp = out.with_suffix(".tmp.parties.parquet")
+    # One scan for all three roles: each row unnests into its parties.
     con.execute(
         f"""
         COPY (
-            SELECT id, any_value(name) AS name, any_value(country) AS country,
-                   bool_or(forwarder) AS forwarder
+            SELECT p.id, any_value(p.name) AS name, any_value(p.country) AS country,
+                   bool_or(p.forwarder) AS forwarder
             FROM (
-                SELECT shipper AS id, shipper_name AS name, shipper_country AS country,
-                       forwarder FROM shipments_view
-                UNION ALL
-                SELECT consignee, consignee_name, consignee_country, false FROM shipments_view
-                UNION ALL
-                SELECT notify, notify_name, notify_country, false FROM shipments_view
-            ) WHERE id IS NOT NULL GROUP BY id
+                SELECT unnest([
+                    {{'id': shipper, 'name': shipper_name, 'country': shipper_country,
+                      'forwarder': forwarder}},
+                    {{'id': consignee, 'name': consignee_name, 'country': consignee_country,
+                      'forwarder': false}},
+                    {{'id': notify, 'name': notify_name, 'country': notify_country,
+                      'forwarder': false}}
+                ]) AS p FROM shipments_view
+            ) WHERE p.id IS NOT NULL GROUP BY p.id
         ) TO '{ptmp}' (FORMAT parquet, COMPRESSION zstd)
         """  # noqa: S608 - the path is ours
     )
@@ -386,6 +395,7 @@ def build_graph(
                 or result.partitions_read
                 or result.partitions_dropped
                 or old.get("store_seq") != store_seq
+                or old.get("format") != GRAPH_FORMAT
                 or current is None
             )
             with ws.engine.begin() as conn:
@@ -457,30 +467,26 @@ def _compact(
         if any(p.is_file() for p in parties)
         else f"({_EMPTY_PARTIES})"
     )
+    # Versions: most bills have one, so only keys seen twice are ranked (a window over every
+    # row would sort them all).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM {parts_sql}")  # noqa: S608
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE multi AS SELECT key FROM raw GROUP BY key HAVING count(*) > 1"
+    )
+    live = "NOT deleted AND shipper IS NOT NULL AND consignee IS NOT NULL AND day IS NOT NULL"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE bills AS
-        SELECT * FROM (
-            SELECT * FROM {parts_sql}
-            QUALIFY row_number() OVER (PARTITION BY key ORDER BY {VERSION_ORDER}) = 1
-        ) WHERE NOT deleted AND shipper IS NOT NULL AND consignee IS NOT NULL
-            AND day IS NOT NULL
-        """  # noqa: S608 - paths are ours
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE ev0 AS
-        SELECT coalesce(a.canonical, r.shipper) AS src, coalesce(b.canonical, r.consignee) AS dst,
-               0::TINYINT AS kind, day, hs, kg, bill
-        FROM bills r LEFT JOIN canon a ON a.raw = r.shipper LEFT JOIN canon b ON b.raw = r.consignee
+        SELECT bill, day, shipper, consignee, notify, hs, kg
+        FROM raw ANTI JOIN multi USING (key) WHERE {live}
         UNION ALL
-        SELECT coalesce(b.canonical, r.consignee), coalesce(c.canonical, r.notify),
-               1::TINYINT, day, hs, kg, bill
-        FROM bills r LEFT JOIN canon b ON b.raw = r.consignee LEFT JOIN canon c ON c.raw = r.notify
-        WHERE r.notify IS NOT NULL
-        """
+        SELECT bill, day, shipper, consignee, notify, hs, kg FROM (
+            SELECT * FROM raw SEMI JOIN multi USING (key)
+            QUALIFY row_number() OVER (PARTITION BY key ORDER BY {VERSION_ORDER}) = 1
+        ) WHERE {live}
+        """  # noqa: S608 - constants only
     )
-    con.execute("DELETE FROM ev0 WHERE src = dst")
+    con.execute("DROP TABLE raw")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE party AS
@@ -497,42 +503,63 @@ def _compact(
     asserted = [e for e in asserted if e.src != e.dst]
     asserted_ids = sorted({e.src for e in asserted} | {e.dst for e in asserted})
     con.register("asserted_ids", pa.table({"id": pa.array(asserted_ids, pa.string())}))
+    # Raw party id → canonical id → node number, for the few ten thousand parties, so the
+    # millions of bills are joined on it once per role.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE raw_ids AS
+        SELECT DISTINCT id FROM (
+            SELECT shipper AS id FROM bills UNION ALL SELECT consignee FROM bills
+            UNION ALL SELECT notify FROM bills WHERE notify IS NOT NULL
+        )
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE node_ids AS
         SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS idx FROM (
-            SELECT src AS id FROM ev0 UNION SELECT dst FROM ev0 UNION SELECT id FROM asserted_ids
+            SELECT coalesce(c.canonical, r.id) AS id FROM raw_ids r
+            LEFT JOIN canon c ON c.raw = r.id
+            UNION SELECT id FROM asserted_ids
         )
         """
     )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE idmap AS
+        SELECT r.id AS raw, n.idx FROM raw_ids r LEFT JOIN canon c ON c.raw = r.id
+        JOIN node_ids n ON n.id = coalesce(c.canonical, r.id)
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE ev AS
+        SELECT a.idx AS src, b.idx AS dst, {SHIPPED_KIND}::TINYINT AS kind, r.day, r.hs, r.kg,
+               1::INTEGER AS n, r.bill
+        FROM bills r JOIN idmap a ON a.raw = r.shipper JOIN idmap b ON b.raw = r.consignee
+        UNION ALL
+        SELECT b.idx, c.idx, {NOTIFY_KIND}::TINYINT, r.day, r.hs, r.kg, 1, r.bill
+        FROM bills r JOIN idmap b ON b.raw = r.consignee JOIN idmap c ON c.raw = r.notify
+        """  # noqa: S608 - constants only
+    )
+    # A party resolved into the same entity on both ends of a bill is no edge.
+    con.execute("DELETE FROM ev WHERE src = dst")
     events_src = out / "events_src.parquet"
+    for name, order in (("events_src", "src, dst, day"), ("events_dst", "dst, src, day")):
+        con.execute(
+            f"""
+            COPY (SELECT * FROM ev ORDER BY {order}) TO '{out / (name + ".parquet")}'
+            (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})
+            """  # noqa: S608 - paths are ours
+        )
     con.execute(
         f"""
         COPY (
-            SELECT s.idx AS src, d.idx AS dst, e.kind, e.day, e.hs,
-                   sum(e.kg) AS kg, count(*)::INTEGER AS n,
-                   list_sort(list_distinct(list(e.bill))) AS bills
-            FROM ev0 e JOIN node_ids s ON s.id = e.src JOIN node_ids d ON d.id = e.dst
-            GROUP BY ALL ORDER BY src, dst, day
-        ) TO '{events_src}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})
-        """  # noqa: S608 - paths are ours
-    )
-    con.execute(
-        f"""
-        COPY (SELECT * FROM read_parquet('{events_src}') ORDER BY dst, src, day)
-        TO '{out / "events_dst.parquet"}' (FORMAT parquet, COMPRESSION zstd,
-                                          ROW_GROUP_SIZE {ROW_GROUP})
-        """  # noqa: S608 - paths are ours
-    )
-    con.execute(
-        f"""
-        COPY (
-            SELECT src, dst, kind, sum(kg) AS kg, sum(n)::BIGINT AS n,
+            SELECT src, dst, kind, sum(kg) AS kg, count(*)::BIGINT AS n,
                    min(day) AS first, max(day) AS last,
-                   list_sort(list_distinct(flatten(list(string_split(coalesce(hs, ''), ' ')))))
-                       AS hs,
-                   list_sort(list_distinct(flatten(list(bills))))[:20] AS bills
-            FROM read_parquet('{events_src}') GROUP BY src, dst, kind ORDER BY src, dst, kind
+                   string_agg(DISTINCT hs, ' ') AS hs,
+                   array_to_string(min(bill, {BILL_SAMPLE}), ' ') AS bills
+            FROM ev GROUP BY src, dst, kind ORDER BY src, dst, kind
         ) TO '{out / "edges.parquet"}' (FORMAT parquet, COMPRESSION zstd)
         """  # noqa: S608 - paths are ours
     )
@@ -541,12 +568,12 @@ def _compact(
     # Node table: names etc. from the store where it knows the entity, else from the bills.
     nodes = con.execute(
         """
-        WITH s AS (SELECT DISTINCT src AS id FROM ev0 WHERE kind = 0),
-             r AS (SELECT DISTINCT dst AS id FROM ev0)
+        WITH s AS (SELECT DISTINCT src AS idx FROM ev WHERE kind = 0),
+             r AS (SELECT DISTINCT dst AS idx FROM ev)
         SELECT n.idx, n.id, p.name, p.country, coalesce(p.forwarder, false) AS forwarder,
-               s.id IS NOT NULL AS shipped, r.id IS NOT NULL AS received
+               s.idx IS NOT NULL AS shipped, r.idx IS NOT NULL AS received
         FROM node_ids n LEFT JOIN party p ON p.id = n.id
-        LEFT JOIN s ON s.id = n.id LEFT JOIN r ON r.id = n.id ORDER BY n.idx
+        LEFT JOIN s ON s.idx = n.idx LEFT JOIN r ON r.idx = n.idx ORDER BY n.idx
         """
     ).fetchall()
     attrs = _node_attributes(ws.engine, [r[1] for r in nodes])
@@ -585,6 +612,7 @@ def _compact(
         out / "manifest.json",
         {
             "version": version,
+            "format": GRAPH_FORMAT,
             "built_at": utc_now(),
             "store_seq": store_seq,
             "nodes": result.nodes,

@@ -90,7 +90,7 @@ class _Dinic:
                 u = self.to[e ^ 1]
                 it[u] += 1
 
-    def run(self, source: int, sink: int) -> float:
+    def run(self, source: int, sink: int, limit: float = INF) -> float:
         s, t = self.index[source], self.index[sink]
         total = 0.0
         while (level := self._levels(s, t)) is not None:
@@ -99,16 +99,60 @@ class _Dinic:
                 if pushed == INF:
                     return INF
                 total += pushed
+                if total >= limit - _EPS:
+                    # The flow reached a known upper bound: no need to prove there is no more.
+                    return limit
         return total
 
 
-def max_flow(edges: Iterable[Edge], source: int, sink: int) -> float:
+# Below this many edges, plain augmenting paths over dicts beat Dinic's set-up cost.
+_SMALL = 300
+
+
+def _edmonds_karp(edges: list[Edge], source: int, sink: int, limit: float) -> float:
+    residual: dict[int, dict[int, float]] = defaultdict(dict)
+    for u, v, cap in edges:
+        row = residual[u]
+        row[v] = row.get(v, 0.0) + cap
+        residual[v].setdefault(u, 0.0)
+    total = 0.0
+    while total < limit - _EPS:
+        parent = {source: source}
+        queue = deque([source])
+        while queue and sink not in parent:
+            u = queue.popleft()
+            for v, cap in residual[u].items():
+                if cap > _EPS and v not in parent:
+                    parent[v] = u
+                    queue.append(v)
+        if sink not in parent:
+            break
+        amount = INF
+        v = sink
+        while v != source:
+            u = parent[v]
+            amount = min(amount, residual[u][v])
+            v = u
+        if amount == INF:
+            return INF
+        v = sink
+        while v != source:
+            u = parent[v]
+            residual[u][v] -= amount
+            residual[v][u] += amount
+            v = u
+        total += amount
+    return min(total, limit)
+
+
+def max_flow(edges: Iterable[Edge], source: int, sink: int, limit: float = INF) -> float:
     """The maximum flow from ``source`` to ``sink``; ``INF`` when unbounded.
 
     Args:
         edges: directed edges with capacities (parallel edges add up).
         source: where the flow starts.
         sink: where it must arrive.
+        limit: a known upper bound on the answer; the search stops when it is reached.
 
     Returns:
         The largest amount that can travel from source to sink.
@@ -120,10 +164,12 @@ def max_flow(edges: Iterable[Edge], source: int, sink: int) -> float:
         nodes.add(v)
     if source == sink:
         return INF
+    if len(edge_list) <= _SMALL:
+        return _edmonds_karp(edge_list, source, sink, limit)
     dinic = _Dinic(sorted(nodes))
     for u, v, cap in edge_list:
         dinic.add(u, v, cap)
-    return dinic.run(source, sink)
+    return dinic.run(source, sink, limit)
 
 
 def _ancestors(target: int, into: Mapping[int, list[tuple[int, float]]]) -> set[int]:
@@ -181,17 +227,36 @@ def reach_bounds(
         if u in seen and v in seen:
             into[v].append((u, cap))
     bounds: dict[int, float] = {source: INF}
+    # Node → the child of the source whose chain of single-feeder parties leads to it.
+    branch: dict[int, int | None] = {}
     todo = [n for n in (order if order is not None else reached) if n in seen and n != source]
-    todo += [n for n in reached if n not in set(todo) and n != source]
+    listed = set(todo)
+    todo += [n for n in reached if n not in listed and n != source]
     for v in todo:
         special = override.get(v) if override is not None else None
         feeders = into.get(v, [])
+        if len(feeders) == 1:
+            first = feeders[0][0]
+            branch[v] = v if first == source else branch.get(first)
         if special is None and len(feeders) == 1 and feeders[0][0] in bounds:
             # One link in: everything v got came over it, and its supplier can only have
             # passed on what it got (any flow to v ends with this link and starts as a
             # flow to the supplier that cannot pass through v).
             u, cap = feeders[0]
             bounds[v] = min(cap, bounds[u])
+            continue
+        roots = [source if u == source else branch.get(u) for u, _cap in feeders]
+        if (
+            special is None
+            and None not in roots
+            and len(set(roots)) == len(roots)
+            and all(u in bounds for u, _cap in feeders)
+        ):
+            # Each feeder is the source itself or hangs off the source by its own single
+            # chain of one-feeder parties, each chain on a different branch: the paths into v
+            # share no link, so the flow is the sum of what each can carry (the common
+            # plant → importers → notify party shape, and its mirror upstream).
+            bounds[v] = sum(min(cap, bounds[u]) for u, cap in feeders)
             continue
         keep = _ancestors(v, into)
         sub: list[Edge] = []
@@ -201,7 +266,16 @@ def reach_bounds(
                     if special is not None:
                         cap = special.get((u, w), cap)
                     sub.append((u, w, cap))
-        bounds[v] = max_flow(sub, source, v)
+        # Each link into v carries at most what its supplier can have had: the exact flow is
+        # at most this sum, and Dinic can stop as soon as it finds that much.
+        ceiling = sum(
+            min(special.get((u, v), cap) if special else cap, bounds.get(u, INF))
+            for u, cap in feeders
+        )
+        # Nor can v get more than the source sent into its ancestors: the source-side cut,
+        # often the bottleneck (a plant ships far less than its buyers trade among them).
+        ceiling = min(ceiling, sum(cap for u, w, cap in sub if u == source))
+        bounds[v] = max_flow(sub, source, v, ceiling)
     return bounds
 
 

@@ -1,32 +1,35 @@
 """A built graph version, opened for queries; kept per process so repeat traces are warm.
 
-Observed edges stay in Parquet and are read through DuckDB with filters on the sorted node
-column, so a trace touches the row groups of the parties it visits and nothing else. Node
-labels and asserted edges are small and held in memory.
+Observed edges are Arrow tables in memory, indexed by node (:class:`_Csr`), so a trace
+touches only the rows of the parties it visits: the per-edge totals (read when the graph
+opens) answer traces over the whole period, the per-day events (read on the first windowed
+trace) answer the others. Node labels and asserted edges are small and held in memory.
+The flag split and windowed evidence ask DuckDB over the Parquet files.
 """
 
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tidetrace.exc import NotFoundError
 from tidetrace.graph.asserted import AssertedEdge
-from tidetrace.graph.build import KIND_NAMES, GraphPaths
+from tidetrace.graph.build import GRAPH_FORMAT, KIND_NAMES, GraphPaths
 from tidetrace.store.search import name_tokens
 from tidetrace.workspace import Workspace
 
 __all__ = ["EdgeAgg", "LoadedGraph", "Window", "open_graph"]
 
 Direction = Literal["downstream", "upstream"]
-# Node numbers per IN list; DuckDB prunes row groups on the min/max of the sorted column.
-_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,28 @@ class Window:
                 raise ValueError("HS prefix must be digits")
             parts.append(f"(hs LIKE '{self.hs}%' OR hs LIKE '% {self.hs}%')")
         return " AND ".join(parts)
+
+    @property
+    def unbounded(self) -> bool:
+        """Whether every shipment counts (no dates, no HS prefix)."""
+        return self.since is None and self.until is None and self.hs is None
+
+    def mask(self, table: pa.Table) -> Any:
+        """The window as a boolean Arrow mask over a table of events; None for no filter."""
+        parts = []
+        if self.since is not None:
+            parts.append(pc.greater_equal(table["day"], pa.scalar(self.since, pa.date32())))
+        if self.until is not None:
+            parts.append(pc.less_equal(table["day"], pa.scalar(self.until, pa.date32())))
+        if self.hs is not None:
+            hs = pc.fill_null(table["hs"], "")
+            parts.append(pc.or_(pc.starts_with(hs, self.hs), pc.match_substring(hs, " " + self.hs)))
+        if not parts:
+            return None
+        mask = parts[0]
+        for part in parts[1:]:
+            mask = pc.and_(mask, part)
+        return mask
 
     def to_dict(self) -> dict[str, str | None]:
         """JSON-able form."""
@@ -88,13 +113,40 @@ class EdgeAgg:
     last: date
 
 
+class _Csr:
+    """Rows of an Arrow table grouped by a sorted node column: node → (first row, count)."""
+
+    def __init__(self, table: pa.Table, key: str) -> None:
+        self.table = table
+        self.offsets: dict[int, tuple[int, int]] = {}
+        counts = pc.value_counts(table[key])
+        # value_counts keeps first-appearance order, which for a sorted column is ascending.
+        start = 0
+        for item in counts.to_pylist():
+            self.offsets[item["values"]] = (start, item["counts"])
+            start += item["counts"]
+
+    def rows(self, nodes: Iterable[int]) -> pa.Table:
+        """The rows of ``nodes``, in node order."""
+        index: list[int] = []
+        for node in nodes:
+            found = self.offsets.get(node)
+            if found is not None:
+                index.extend(range(found[0], found[0] + found[1]))
+        return self.table.take(pa.array(index, pa.int64()))
+
+
 class LoadedGraph:
-    """One graph version: node labels, asserted edges, and DuckDB over its edge events."""
+    """One graph version: node labels, asserted edges and observed edges, ready to trace."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.version = path.name
         self.manifest = json.loads((path / "manifest.json").read_text())
+        if self.manifest.get("format") != GRAPH_FORMAT:
+            raise NotFoundError(
+                "the graph was built by another version of tidetrace: run 'tidetrace graph build'"
+            )
         nodes = pq.read_table(path / "nodes.parquet").to_pydict()
         self.ids: list[str] = nodes["id"]
         self.names: list[str] = nodes["name"]
@@ -120,6 +172,18 @@ class LoadedGraph:
             )
         self._lock = threading.Lock()
         self._tokens: dict[str, list[int]] | None = None
+        table = pq.read_table(path / "edges.parquet").combine_chunks()
+        edges = table.select(["src", "dst", "kind", "kg", "n", "first", "last"])
+        self._edges_out = _Csr(edges, "src")
+        by_dst = edges.take(pc.sort_indices(edges, [("dst", "ascending")])).combine_chunks()
+        self._edges_in = _Csr(by_dst, "dst")
+        # HS codes and example bills of each edge (space-separated), in the same row order
+        # as _edges_out: the evidence of a hop over the whole period.
+        self._edge_dst: list[int] = table["dst"].to_pylist()
+        self._edge_kind: list[int] = table["kind"].to_pylist()
+        self._edge_hs: list[str | None] = table["hs"].to_pylist()
+        self._edge_bills: list[str | None] = table["bills"].to_pylist()
+        self._events: dict[str, _Csr] = {}
 
     def find_by_name(self, query: str, limit: int = 50) -> list[int]:
         """Nodes whose name has every token of ``query`` (the last one as a prefix)."""
@@ -156,28 +220,44 @@ class LoadedGraph:
             raise NotFoundError(f"{entity_id!r} has no edges in the graph")
         return idx
 
+    def _events_csr(self, direction: Direction) -> _Csr:
+        name, key = ("events_src", "src") if direction == "downstream" else ("events_dst", "dst")
+        with self._lock:
+            csr = self._events.get(name)
+            if csr is None:
+                table = pq.read_table(
+                    self.path / f"{name}.parquet",
+                    columns=["src", "dst", "kind", "day", "hs", "kg", "n"],
+                ).combine_chunks()
+                csr = _Csr(table, key)
+                self._events[name] = csr
+            return csr
+
     def observed(self, nodes: list[int], direction: Direction, window: Window) -> list[EdgeAgg]:
         """Observed edges leaving (downstream) or entering (upstream) ``nodes`` in a window."""
         if not nodes:
             return []
-        table, column = (
-            ("events_src", "src") if direction == "downstream" else ("events_dst", "dst")
+        if window.unbounded:
+            csr = self._edges_out if direction == "downstream" else self._edges_in
+            return [
+                EdgeAgg(r["src"], r["dst"], KIND_NAMES[r["kind"]], float(r["kg"] or 0.0),
+                        int(r["n"]), r["first"], r["last"])
+                for r in csr.rows(nodes).to_pylist()
+            ]  # fmt: skip
+        events = self._events_csr(direction).rows(nodes)
+        mask = window.mask(events)
+        if mask is not None:
+            events = events.filter(mask)
+        if events.num_rows == 0:
+            return []
+        grouped = events.group_by(["src", "dst", "kind"], use_threads=False).aggregate(
+            [("kg", "sum"), ("n", "sum"), ("day", "min"), ("day", "max")]
         )
-        cond = window.sql()
-        out: list[EdgeAgg] = []
-        cur = self.cursor()
-        for start in range(0, len(nodes), _CHUNK):
-            chunk = ",".join(str(int(n)) for n in sorted(nodes[start : start + _CHUNK]))
-            rows = cur.execute(
-                f"""
-                SELECT src, dst, kind, coalesce(sum(kg), 0), sum(n), min(day), max(day)
-                FROM {table} WHERE {column} IN ({chunk}) AND {cond}
-                GROUP BY src, dst, kind
-                """  # noqa: S608 - node numbers are ints, the window is validated
-            ).fetchall()
-            for src, dst, kind, kg, n, first, last in rows:
-                out.append(EdgeAgg(src, dst, KIND_NAMES[kind], float(kg), int(n), first, last))
-        return out
+        return [
+            EdgeAgg(r["src"], r["dst"], KIND_NAMES[r["kind"]], float(r["kg_sum"] or 0.0),
+                    int(r["n_sum"]), r["day_min"], r["day_max"])
+            for r in grouped.to_pylist()
+        ]  # fmt: skip
 
     def split_kg(
         self, cutoffs: dict[int, date], direction: Direction, window: Window
@@ -222,6 +302,24 @@ class LoadedGraph:
         """
         if not pairs:
             return {}
+        if window.unbounded:
+            wanted: dict[int, set[int]] = defaultdict(set)
+            for s, d in pairs:
+                wanted[s].add(d)
+            out: dict[tuple[int, int, str], tuple[list[str], list[str]]] = {}
+            for s, dsts in wanted.items():
+                found = self._edges_out.offsets.get(s)
+                if found is None:
+                    continue
+                for row in range(found[0], found[0] + found[1]):
+                    if self._edge_dst[row] in dsts:
+                        hs = sorted(set((self._edge_hs[row] or "").split()))
+                        bills = (self._edge_bills[row] or "").split()[:limit]
+                        out[(s, self._edge_dst[row], KIND_NAMES[self._edge_kind[row]])] = (
+                            hs,
+                            bills,
+                        )
+            return out
         values = ", ".join(f"({int(s)}, {int(d)})" for s, d in sorted(pairs))
         srcs = ",".join(sorted({str(int(s)) for s, _d in pairs}))
         rows = (
@@ -230,7 +328,7 @@ class LoadedGraph:
                 f"""
             SELECT e.src, e.dst, e.kind,
                    list_sort(list_distinct(flatten(list(string_split(coalesce(e.hs, ''), ' '))))),
-                   list_sort(list_distinct(flatten(list(e.bills))))[:{int(limit)}]
+                   min(e.bill, {int(limit)})
             FROM events_src e JOIN (VALUES {values}) AS p(s, d) ON e.src = p.s AND e.dst = p.d
             WHERE e.src IN ({srcs}) AND {window.sql()}
             GROUP BY e.src, e.dst, e.kind

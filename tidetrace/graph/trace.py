@@ -529,7 +529,10 @@ def trace(
         path_edges.append((a, b, edge.confidence, 0.0, ("a", i)))
     max_hops = max(max_depth * 2, 1)
     conf_all, paths_all = _best_paths(path_edges, start, max_hops)
-    conf_obs, paths_obs = _best_paths(observed_only, start, max_hops)
+    if walk.asserted:
+        conf_obs, paths_obs = _best_paths(observed_only, start, max_hops)
+    else:
+        conf_obs, paths_obs = conf_all, paths_all  # the same edges: the same paths
 
     evidence_pairs = {
         (ref[1], ref[2])
@@ -586,6 +589,15 @@ def trace(
             ],
         )
 
+    # Paths share their first hops; each hop (and its evidence) is built once.
+    made: dict[EdgeRef, Hop] = {}
+
+    def hop_of(ref: EdgeRef) -> Hop:
+        found = made.get(ref)
+        if found is None:
+            found = made[ref] = hop(ref)
+        return found
+
     paths: list[list[Hop]] = []
     path_conf: list[float] = []
     path_index: dict[int, list[int]] = defaultdict(list)
@@ -598,7 +610,7 @@ def trace(
         if node in paths_all and paths_all[node] not in chosen:
             chosen.append(paths_all[node])
         for refs in chosen:
-            hops = [hop(r) for r in refs]
+            hops = [hop_of(r) for r in refs]
             if direction == "upstream":
                 hops.reverse()  # goods order: from the far supplier to the start
             path_index[node].append(len(paths))

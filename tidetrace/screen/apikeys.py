@@ -2,12 +2,14 @@
 
 A key belongs to a user and acts with that user's role (the route admits readers only).
 The key is shown once when issued; only its SHA-256 is stored, and a lookup compares
-hashes with :func:`hmac.compare_digest`. Issuing and withdrawing keys is audited.
+hashes with :func:`hmac.compare_digest`. Issuing and withdrawing keys is audited. A valid
+key is remembered for a few seconds (:data:`CACHE_SECONDS`).
 """
 
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select, update
@@ -24,6 +26,9 @@ __all__ = ["PREFIX", "ApiKey", "check_key", "issue_key", "list_keys", "revoke_ke
 
 PREFIX = "tt_"
 MAX_KEY = 128
+CACHE_SECONDS = 5.0
+# Key hash → (its user, until when that answer may be reused).
+_CACHE: dict[str, tuple[User, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -90,15 +95,26 @@ def revoke_key(engine: Engine, key_id: int, actor: str = "cli") -> None:
         )
         if done.rowcount == 0:
             raise NotFoundError(f"no standing API key {key_id}")
+        # In this process the key stops working now; elsewhere within CACHE_SECONDS.
+        _CACHE.clear()
         audit.append(conn, actor, "apikey.revoke", None, {"key": key_id})
 
 
 def check_key(engine: Engine, key: str) -> User | None:
-    """The user a key acts for, or None for an unknown, withdrawn or malformed key."""
+    """The user a key acts for, or None for an unknown, withdrawn or malformed key.
+
+    A valid key is remembered for :data:`CACHE_SECONDS`, so a client sending hundreds of
+    requests a second does not cost a database query each; a withdrawn key stops working
+    within that time.
+    """
     key = key.strip()
     if not key.startswith(PREFIX) or len(key) > MAX_KEY:
         return None
     digest = _hash(key)
+    now = time.monotonic()
+    cached = _CACHE.get(digest)
+    if cached is not None and cached[1] > now:
+        return cached[0]
     query = (
         select(api_key_table.c.key_hash, user_table.c.id, user_table.c.name, user_table.c.role)
         .join(user_table, user_table.c.id == api_key_table.c.user_id)
@@ -112,4 +128,8 @@ def check_key(engine: Engine, key: str) -> User | None:
         row = conn.execute(query).first()
     if row is None or not hmac.compare_digest(row.key_hash, digest):
         return None
-    return User(row.id, row.name, Role(row.role))
+    user = User(row.id, row.name, Role(row.role))
+    if len(_CACHE) > 1000:
+        _CACHE.clear()
+    _CACHE[digest] = (user, now + CACHE_SECONDS)
+    return user

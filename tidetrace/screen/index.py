@@ -14,6 +14,7 @@ The index is rebuilt when the store, the graph or the flags change; the check is
 small query, made at most once per :data:`CHECK_SECONDS`.
 """
 
+import heapq
 import itertools
 import math
 import threading
@@ -67,7 +68,7 @@ PROPS = (
 TRADE_DATASET = "trade_records"
 # A key carried by more than this share of entities says little and costs much.
 _COMMON_SHARE = 0.05
-_COMMON_GRAM_SHARE = 0.002
+_COMMON_GRAM_SHARE = 0.001
 
 
 @dataclass
@@ -84,6 +85,7 @@ class IndexEntry:
         first_seen: earliest statement.
         last_seen: latest statement.
         prepared: its analysed record.
+        keys: one comparison string per name form (for the cheap first ranking).
     """
 
     id: str
@@ -95,6 +97,7 @@ class IndexEntry:
     first_seen: str | None
     last_seen: str | None
     prepared: Prepared
+    keys: list[str] = field(default_factory=list)
 
     @property
     def topics(self) -> list[str]:
@@ -141,6 +144,10 @@ class ScreenIndex:
 
     def add(self, entry: IndexEntry) -> None:
         """Add an entry and its keys."""
+        if not entry.keys:
+            entry.keys = [
+                f.compact or " ".join(t.text for t in f.tokens) for f in entry.prepared.forms
+            ]
         idx = len(self.entries)
         self.entries.append(entry)
         self.by_id[entry.id] = idx
@@ -166,7 +173,7 @@ class ScreenIndex:
         n = max(1, len(self.entries))
         common = max(1000, int(n * _COMMON_SHARE))
         # Trigrams are many per name: only the rarer ones are worth walking.
-        common_gram = max(200, int(n * _COMMON_GRAM_SHARE))
+        common_gram = max(100, int(n * _COMMON_GRAM_SHARE))
         scores: dict[int, float] = defaultdict(float)
         for key in blocking_keys(query):
             hits = self.postings.get(key)
@@ -182,7 +189,10 @@ class ScreenIndex:
                 weight *= 10
             for idx in hits:
                 scores[idx] += weight
-        ordered = sorted(scores.items(), key=lambda item: -item[1])
+        if accept is None:
+            ordered = heapq.nlargest(limit, scores.items(), key=lambda item: item[1])
+        else:
+            ordered = sorted(scores.items(), key=lambda item: -item[1])
         ranked = (idx for idx, _score in ordered)
         if accept is not None:
             ranked = (idx for idx in ranked if accept(idx))

@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from tidetrace.auth.roles import READERS
 from tidetrace.exc import InputError, TidetraceError
-from tidetrace.logs import get_logger
 from tidetrace.screen.apikeys import check_key
 from tidetrace.screen.index import get_index
 from tidetrace.screen.matching import ALGORITHM, DEFAULT_THRESHOLD
@@ -36,7 +35,6 @@ from tidetrace.web.deps import Actor, ActorDep, Allow, WorkspaceDep, get_workspa
 
 __all__ = ["MatchAllow", "router"]
 
-log = get_logger("tidetrace.web.match")
 router = APIRouter()
 # The body is read and validated here so that a malformed one is answered like yente does
 # (400 with a JSON detail) on both paths, not as the app's 422 page.
@@ -118,7 +116,6 @@ async def _match(
         return _error(400, exc.reason)
     except TidetraceError as exc:
         return _error(404 if exc.status == 404 else 400, exc.detail)
-    log.debug("match", dataset=dataset, queries=len(result.responses))
     response = JSONResponse(result.model_dump(by_alias=True, mode="json"))
     response.headers["x-batch-size"] = str(len(result.responses))
     return response

@@ -1,0 +1,179 @@
+"""Graph benchmark: build on N synthetic shipments, then downstream traces warm and cold.
+
+Issue 7's goals, on 10 M shipments (the default; ``--rows 1000000`` to check quickly): a
+downstream trace of one plant in under 100 ms warm and 2 s cold.
+
+* **build**: full build from the Parquet dataset, then an incremental one after a new
+  source of 1 % more rows arrives (only that source is read).
+* **cold**: a fresh Python process per plant (imports done before the clock starts) opens
+  the graph and traces; the operating system's file cache is whatever it is, as after any
+  earlier command on the machine.
+* **warm**: the same process traces plant after plant with the graph already open.
+* **baseline** (same run, same plants): the one-hop question asked the usual way, a DuckDB
+  aggregate over the raw shipments Parquet (``consignee, sum(kg) WHERE shipper = plant``),
+  each in a fresh connection. A trace answers far more (every tier, volume bounds, paths
+  with evidence), so the ratio says what the graph costs over a single trade query.
+
+Each plant is a shipper picked across the activity range (biggest to smallest), flagged
+from 2020 so the before/after split is exercised.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from bench.graph.synth import World, write_extra_source, write_shipments
+from tidetrace.graph.build import build_graph
+from tidetrace.graph.flags import add_flag, load_flag_index
+from tidetrace.graph.graphdb import drop_cache, open_graph
+from tidetrace.graph.trace import trace
+from tidetrace.workspace import Workspace
+
+GOAL_WARM_MS = 100.0
+GOAL_COLD_MS = 2000.0
+COLD_SCRIPT = """
+import json, sys, time
+from tidetrace.graph.flags import load_flag_index
+from tidetrace.graph.graphdb import open_graph
+from tidetrace.graph.trace import trace
+from tidetrace.workspace import Workspace
+ws = Workspace.open(sys.argv[1])
+start = time.perf_counter()
+graph = open_graph(ws)
+result = trace(graph, load_flag_index(ws.engine), sys.argv[2], "downstream")
+elapsed = (time.perf_counter() - start) * 1000
+print(json.dumps({"ms": elapsed, "nodes": len(result.nodes)}))
+"""
+
+
+def _ms(seconds: float) -> float:
+    return seconds * 1000.0
+
+
+def _plants(world: World, count: int) -> list[str]:
+    # Shipper numbers below `forwarders` are forwarders; the rest are plants, bigger first.
+    first = world.forwarders
+    span = world.shippers - first
+    picks = [first + int(span * (i / count) ** 2) for i in range(count)]
+    return [world.plant_id(i) for i in dict.fromkeys(picks)]
+
+
+def _baseline(root: Path, plant: str) -> float:
+    pattern = str(root / "shipments" / "dataset=bench" / "*" / "*" / "*" / "*.parquet")
+    con = duckdb.connect()
+    started = time.perf_counter()
+    con.execute(
+        "SELECT consignee_id, sum(weight_kg) FROM read_parquet(?) WHERE shipper_id = ? "
+        "GROUP BY consignee_id",
+        [pattern, plant],
+    ).fetchall()
+    elapsed = time.perf_counter() - started
+    con.close()
+    return elapsed
+
+
+def main(argv: list[str]) -> int:
+    """Run the benchmark; returns 1 if a goal is missed, else 0."""
+    parser = argparse.ArgumentParser(prog="python -m bench.graph")
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--plants", type=int, default=20)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--home", type=Path, default=None, help="keep the workspace here")
+    args = parser.parse_args(argv)
+    tmp = tempfile.TemporaryDirectory(prefix="tt-bench-graph-")
+    home = args.home or Path(tmp.name) / "ws"
+    ws = Workspace.init(home)
+    world = World(args.rows)
+    print(
+        f"synthetic world: {args.rows:,} shipments, {world.shippers:,} shippers "
+        f"({world.forwarders} forwarders), {world.importers:,} importers, "
+        f"{world.notify:,} notify parties",
+        flush=True,
+    )
+    started = time.perf_counter()
+    write_shipments(ws.parquet_dir, world)
+    print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
+
+    started = time.perf_counter()
+    built = build_graph(ws)
+    full_s = time.perf_counter() - started
+    print(f"build (full): {full_s:.1f} s — {built.summary()}", flush=True)
+    write_extra_source(ws.parquet_dir, world, max(1, args.rows // 100))
+    started = time.perf_counter()
+    again = build_graph(ws)
+    incr_s = time.perf_counter() - started
+    print(
+        f"build (incremental, +1 % rows in a new source): {incr_s:.1f} s "
+        f"({again.partitions_read} source read, {again.partitions_kept} kept); "
+        f"{incr_s / full_s:.2f}× the full build",
+        flush=True,
+    )
+
+    plants = _plants(world, args.plants)
+    for plant in plants:
+        add_flag(ws.engine, plant, "benchmark finding", since=date(2020, 1, 1), actor="bench")
+    flags = load_flag_index(ws.engine)
+
+    # Cold: a fresh process per plant.
+    cold: list[float] = []
+    for plant in plants[: args.cold_runs]:
+        out = subprocess.run(
+            [sys.executable, "-c", COLD_SCRIPT, str(home), plant],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        cold.append(json.loads(out.stdout.strip().splitlines()[-1])["ms"])
+
+    # Warm: one process, graph open; each plant traced once to warm, then timed.
+    drop_cache()
+    graph = open_graph(ws)
+    sizes: list[int] = []
+    for plant in plants:
+        sizes.append(len(trace(graph, flags, plant, "downstream").nodes))
+    warm: list[float] = []
+    for _ in range(3):
+        for plant in plants:
+            started = time.perf_counter()
+            trace(graph, flags, plant, "downstream")
+            warm.append(_ms(time.perf_counter() - started))
+    baseline = [_ms(_baseline(ws.parquet_dir, p)) for p in plants]
+
+    warm_med = statistics.median(warm)
+    warm_p90 = statistics.quantiles(warm, n=10)[-1]
+    cold_med = statistics.median(cold)
+    base_med = statistics.median(baseline)
+    print(
+        f"trace sizes: median {statistics.median(sizes):.0f} entities reached "
+        f"(max {max(sizes)}) per plant, {len(plants)} plants",
+        flush=True,
+    )
+    print(
+        f"downstream trace warm: median {warm_med:.1f} ms, p90 {warm_p90:.1f} ms "
+        f"(goal < {GOAL_WARM_MS:.0f} ms) | baseline one-hop DuckDB query on raw Parquet: "
+        f"median {base_med:.1f} ms → trace/baseline {warm_med / base_med:.2f}×",
+        flush=True,
+    )
+    print(
+        f"downstream trace cold: median {cold_med:.1f} ms, max {max(cold):.1f} ms over "
+        f"{len(cold)} fresh processes (goal < {GOAL_COLD_MS:.0f} ms) → "
+        f"trace/baseline {cold_med / base_med:.2f}×",
+        flush=True,
+    )
+    ws.close()
+    tmp.cleanup()
+    ok = warm_med < GOAL_WARM_MS and cold_med < GOAL_COLD_MS
+    print("goals met" if ok else "goal missed", flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Benchmark of supplier screening: yente-compatible ``/match`` requests per second."""
