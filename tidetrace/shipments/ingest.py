@@ -19,13 +19,15 @@ rate is over the limit is not published; its rejects still go to the rejects fil
 
 import fcntl
 import os
+import queue
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -523,6 +525,63 @@ def _clean_staging(work: SourceWork) -> None:
             file.unlink()
 
 
+Checked = tuple[int, int, tuple[pa.Table, pa.Table] | None]
+
+
+def _checked_chunks(work: SourceWork, workdir: Path) -> Iterator[Checked]:
+    """(index, rows, (good, rejects)) per chunk; None for chunks an earlier run staged."""
+    for index, chunk in read_chunks(work.source, work.record.chunk_rows, workdir):
+        if index in work.record.done_chunks:
+            yield index, chunk.num_rows, None
+        else:
+            yield index, chunk.num_rows, prepare_chunk(chunk, work.source.name)
+
+
+def _prefetch(items: Iterator[Checked], depth: int = 1) -> Iterator[Checked]:
+    """Produce the next chunk in a thread while the engine works on this one.
+
+    Reading and checking (Arrow, mostly outside the GIL) overlap with the engine's SQL and
+    Parquet writing; at most ``depth`` chunks wait, so memory stays bounded. An error in
+    the thread is raised here; leaving early stops the thread.
+    """
+    done = object()
+    slots: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        slots.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(done)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            slots.put(exc)
+
+    thread = threading.Thread(target=produce, name="shipments-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.1)
+
+
 def _publish(ws: Workspace, work: SourceWork, dataset: str) -> None:
     """Make the staged source visible with one rename, then move its rejects beside it."""
     target = source_dir(ws, dataset, work.source.sha256)
@@ -575,13 +634,13 @@ def _run_source(
     _clean_staging(work)
     staging.mkdir(parents=True, exist_ok=True)
     if record.status != "publishing":
-        for index, chunk in read_chunks(source, record.chunk_rows, staging / "read"):
-            if index not in record.done_chunks:
-                good, rejects = prepare_chunk(chunk, source.name)
+        for index, size, checked in _prefetch(_checked_chunks(work, staging / "read")):
+            if checked is not None:
+                good, rejects = checked
                 _stage_rejects(work, index, rejects)
                 engine.process_chunk(work, index, good)
                 manifest.chunk_done(record.id, index, good.num_rows, rejects.num_rows)
-            on_rows(chunk.num_rows)
+            on_rows(size)
         _write_read_rejects(work)
         engine.finish(work)
         shutil.rmtree(staging / "read", ignore_errors=True)

@@ -208,17 +208,19 @@ class ShipmentStore:
             sql = f"SELECT * FROM all_versions WHERE {where} {order} {limit}"  # noqa: S608
             all_params = params
         else:
-            # Two passes: find candidate bills with the filters (partition pruning applies),
-            # then take the latest version of just those bills and filter again.
-            # Filters are built by _where from checked values; user text is a parameter.
+            # Three steps, reading wide rows only once: the bills that match (partition
+            # pruning applies), the latest version of each from a few narrow columns, then
+            # the matching rows that are those latest versions.
             sql = (
                 "WITH cand AS (SELECT DISTINCT dataset, shipment_id "  # noqa: S608
                 f"FROM all_versions WHERE {where}), "
-                "latest AS (SELECT a.* FROM all_versions a SEMI JOIN cand "
-                "ON a.dataset = cand.dataset AND a.shipment_id = cand.shipment_id "
-                "QUALIFY row_number() OVER (PARTITION BY a.dataset, a.shipment_id "
+                "latest AS (SELECT v.dataset, v.row_id, v.record_status FROM all_versions v "
+                "SEMI JOIN cand ON v.dataset = cand.dataset AND v.shipment_id = cand.shipment_id "
+                "QUALIFY row_number() OVER (PARTITION BY v.dataset, v.shipment_id "
                 f"ORDER BY {VERSION_ORDER}) = 1) "
-                f"SELECT * FROM latest WHERE record_status <> 'deleted' AND {where} {order} {limit}"
+                f"SELECT a.* FROM all_versions a SEMI JOIN latest l ON l.dataset = a.dataset "
+                "AND l.row_id = a.row_id AND l.record_status <> 'deleted' "
+                f"WHERE {where} {order} {limit}"
             )
             all_params = params + params
         con = self.connect(q.dataset)

@@ -1,0 +1,1 @@
+"""Benchmarks of the shipments ingest (``python -m bench.shipments.run``)."""
