@@ -100,17 +100,24 @@ STREAM_SCRIPT = textwrap.dedent(
     from tidetrace.vault.blobs import BlobStore
     from tidetrace.workspace import Workspace
 
+    def peak_kib():
+        # VmHWM resets on exec; ru_maxrss would carry over the parent pytest's peak.
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
     home, big = Path(sys.argv[1]), Path(sys.argv[2])
     ws = Workspace.init(home)
     user = add_user(ws.engine, "alice", "investigator", "alice-password-1")
     alice = keys.unlock(ws.engine, user, "alice-password-1")
     case = cases.create_case(ws.engine, alice, "big")
     keyring = cases.open_case(ws.engine, alice, case.id)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_kib()
     added = items.add_file(ws, alice, keyring, big)
     original = added.item.meta.files["original"]
     path = BlobStore.for_workspace(ws).path(case.id, original.address)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_kib()
     print(json.dumps({"before_kib": before, "after_kib": after, "size": original.size,
                       "sha256": original.sha256, "blob": path.stat().st_size,
                       "warnings": added.warnings}))
