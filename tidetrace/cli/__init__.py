@@ -3,8 +3,8 @@
 from tidetrace.cli.base import make_app
 from tidetrace.cli.core import register as register_core
 from tidetrace.cli.graph import register as register_graph
-from tidetrace.cli.intake import register as register_intake
 from tidetrace.cli.groups import register as register_groups
+from tidetrace.cli.intake import register as register_intake
 from tidetrace.cli.registry import register as register_registry
 from tidetrace.cli.resolve import register as register_resolve
 from tidetrace.cli.screen import register as register_screen
