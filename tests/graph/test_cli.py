@@ -102,3 +102,25 @@ def test_case_links_trace_from_the_plant(workspace: Workspace, shared_data: Path
     # The certifier is not a supplier: certification is not a supply link.
     code, out, _ = _run(workspace, "trace", "upstream", "Dandong Taifeng", "--json")
     assert "Marine Stewardship Council" not in out
+
+
+def test_flags_import_and_revoke_from_the_command_line(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    listing = tmp_path / "wro.csv"
+    listing.write_text(
+        "name,country,since,merchandise\nExample Fishing Fleet Co,CN,2022-03-01,seafood\n",
+        encoding="utf-8",
+    )
+    code, out, err = _run(workspace, "flags", "import", "wro", str(listing))
+    assert code == 0, err
+    assert "1 new flags" in out
+    code, out, _ = _run(workspace, "flags", "list", "--kind", "wro", "--json")
+    flags = json.loads(out)
+    assert flags[0]["reason"] == "CBP Withhold Release Order: seafood"
+    code, out, err = _run(workspace, "flags", "revoke", str(flags[0]["id"]), "--reason", "lifted")
+    assert code == 0, err
+    code, out, _ = _run(workspace, "flags", "list", "--kind", "wro", "--json")
+    assert json.loads(out) == []
+    code, _out, err = _run(workspace, "flags", "import", "uflpa", str(tmp_path / "missing.csv"))
+    assert code == 2 and "no such file" in err

@@ -157,3 +157,16 @@ def test_entity_page_has_trace_tabs_and_the_tabs_work(app: FastAPI) -> None:
     assert analyst.get("/graph/assets/..%2Fbuild.py").status_code == 404
     not_in_graph = analyst.get("/trace/upstream/un-sc-690751")
     assert "no supply links" in not_in_graph.text
+
+
+def test_page_contexts_document_every_field() -> None:
+    import dataclasses
+
+    from tidetrace.web.context import undocumented_fields
+    from tidetrace.web.routes import graph, screen
+
+    contexts = [graph.TraceContext, graph.TraceFilters, screen.ScreenContext]
+    for cls in contexts:
+        assert dataclasses.is_dataclass(cls)
+        assert undocumented_fields(cls) == [], cls
+        assert cls.__doc__

@@ -49,6 +49,13 @@ OutputOption = Annotated[
     Path | None,
     typer.Option("-o", "--output", help="Write to this file (.json or .html) instead of stdout."),
 ]
+NoBuildOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-build",
+        help="Use the graph as last built, even when new records arrived since.",
+    ),
+]
 BasisOption = Annotated[
     str, typer.Option("--basis", help="Follow all edges, only 'observed' or only 'asserted'.")
 ]
@@ -82,13 +89,17 @@ def _window(since: str | None, until: str | None, hs: str | None) -> "Window":
     return Window(_date(since, "--since"), _date(until, "--until"), hs)
 
 
-def _graph(ws: Workspace) -> "LoadedGraph":
-    from tidetrace.graph.build import ensure_graph
+def _graph(ws: Workspace, build: bool = True) -> "LoadedGraph":
+    from tidetrace.graph.build import ensure_graph, graph_is_stale
     from tidetrace.graph.graphdb import open_graph
 
-    built = ensure_graph(ws)
-    if built is not None:
-        typer.echo(built.summary(), err=True)
+    if build:
+        # New records since the last build are folded in first (only new sources are read).
+        built = ensure_graph(ws)
+        if built is not None:
+            typer.echo(built.summary(), err=True)
+    elif graph_is_stale(ws):
+        typer.echo("note: new records arrived since the graph was built", err=True)
     return open_graph(ws)
 
 
@@ -196,6 +207,7 @@ def _trace(
     html: bool,
     output: Path | None,
     home: Path | None,
+    no_build: bool = False,
 ) -> None:
     from tidetrace.graph.flags import load_flag_index
     from tidetrace.graph.render import report_html
@@ -205,7 +217,7 @@ def _trace(
         raise InputError("--basis", "choose all, observed or asserted")
     window = _window(since, until, hs)
     ws = open_workspace(home)
-    graph = _graph(ws)
+    graph = _graph(ws, build=not no_build)
     start = _resolve(ws, graph, entity)
     if start not in graph.index:
         raise CliError(f"{start} has no supply links in the graph", exit_code=1)
@@ -249,6 +261,7 @@ def trace_downstream(
     as_json: JsonOption = False,
     html: HtmlOption = False,
     output: OutputOption = None,
+    no_build: NoBuildOption = False,
     home: HomeOption = None,
 ) -> None:
     """Where an entity's goods went: every entity reached, by tier, with volume-bounded tonnage.
@@ -259,7 +272,10 @@ def trace_downstream(
 
     Example: tidetrace trace downstream "Dalian Haiqing Food" --since 2022-01-01 --json
     """
-    _trace("downstream", entity, since, until, hs, max_depth, basis, as_json, html, output, home)
+    _trace(
+        "downstream", entity, since, until, hs, max_depth, basis, as_json, html, output, home,
+        no_build,
+    )  # fmt: skip
 
 
 @trace_app.command("upstream")
@@ -273,6 +289,7 @@ def trace_upstream(
     as_json: JsonOption = False,
     html: HtmlOption = False,
     output: OutputOption = None,
+    no_build: NoBuildOption = False,
     home: HomeOption = None,
 ) -> None:
     """Where an entity's goods came from: every supplier reached, by tier, with tonnage.
@@ -281,7 +298,10 @@ def trace_upstream(
 
     Example: tidetrace trace upstream case-walmart --hs 0307 --html -o walmart.html
     """
-    _trace("upstream", entity, since, until, hs, max_depth, basis, as_json, html, output, home)
+    _trace(
+        "upstream", entity, since, until, hs, max_depth, basis, as_json, html, output, home,
+        no_build,
+    )  # fmt: skip
 
 
 def exposure_command(
@@ -293,6 +313,7 @@ def exposure_command(
     as_json: JsonOption = False,
     html: HtmlOption = False,
     output: OutputOption = None,
+    no_build: NoBuildOption = False,
     home: HomeOption = None,
 ) -> None:
     """How much of what a company buys traces to flagged facilities, and through whom.
@@ -307,7 +328,7 @@ def exposure_command(
 
     window = _window(since, until, hs)
     ws = open_workspace(home)
-    graph = _graph(ws)
+    graph = _graph(ws, build=not no_build)
     entity_id = _resolve(ws, graph, entity)
     if entity_id not in graph.index:
         raise CliError(f"{entity_id} has no supply links in the graph", exit_code=1)

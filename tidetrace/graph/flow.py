@@ -115,6 +115,11 @@ def _edmonds_karp(edges: list[Edge], source: int, sink: int, limit: float) -> fl
         row = residual[u]
         row[v] = row.get(v, 0.0) + cap
         residual[v].setdefault(u, 0.0)
+    return _augment(residual, source, sink, limit)
+
+
+def _augment(residual: dict[int, dict[int, float]], source: int, sink: int, limit: float) -> float:
+    """Shortest augmenting paths on a residual graph (changed in place) up to ``limit``."""
     total = 0.0
     while total < limit - _EPS:
         parent = {source: source}
@@ -258,24 +263,35 @@ def reach_bounds(
             # plant → importers → notify party shape, and its mirror upstream).
             bounds[v] = sum(min(cap, bounds[u]) for u, cap in feeders)
             continue
-        keep = _ancestors(v, into)
-        sub: list[Edge] = []
-        for w in keep:
+        # The flow problem on v's ancestors, gathered in one walk back from v: residual
+        # capacities, and what the source sends into them (the source-side cut, often the
+        # bottleneck: a plant ships far less than its buyers trade among themselves).
+        residual: dict[int, dict[int, float]] = defaultdict(dict)
+        source_cut = 0.0
+        seen_back = {v}
+        queue = deque([v])
+        while queue:
+            w = queue.popleft()
             for u, cap in into.get(w, ()):
-                if u in keep:
-                    if special is not None:
-                        cap = special.get((u, w), cap)
-                    sub.append((u, w, cap))
-        # Each link into v carries at most what its supplier can have had: the exact flow is
-        # at most this sum, and Dinic can stop as soon as it finds that much.
+                if special is not None:
+                    cap = special.get((u, w), cap)
+                if cap <= 0:
+                    continue
+                row = residual[u]
+                row[w] = row.get(w, 0.0) + cap
+                residual[w].setdefault(u, 0.0)
+                if u == source:
+                    source_cut += cap
+                elif u not in seen_back:
+                    seen_back.add(u)
+                    queue.append(u)
+        # Each link into v carries at most what its supplier can have had: with the source
+        # cut, a ceiling the search stops at as soon as it reaches it.
         ceiling = sum(
             min(special.get((u, v), cap) if special else cap, bounds.get(u, INF))
             for u, cap in feeders
         )
-        # Nor can v get more than the source sent into its ancestors: the source-side cut,
-        # often the bottleneck (a plant ships far less than its buyers trade among them).
-        ceiling = min(ceiling, sum(cap for u, w, cap in sub if u == source))
-        bounds[v] = max_flow(sub, source, v, ceiling)
+        bounds[v] = _augment(residual, source, v, min(ceiling, source_cut))
     return bounds
 
 
