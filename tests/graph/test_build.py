@@ -197,7 +197,8 @@ def test_self_loops_after_resolution_are_dropped(workspace: Workspace) -> None:
     assert result.observed_edges == 9
 
 
-def test_store_and_parquet_sources_together(workspace: Workspace) -> None:
+def test_store_and_parquet_sources_together(any_workspace: Workspace) -> None:
+    workspace = any_workspace
     support.load(workspace)
     _write_month(
         workspace.parquet_dir, 2023, 1, [_bill(1, "PLANT ONE", "BUYER", 100, "2023-01-05")]
@@ -207,3 +208,5 @@ def test_store_and_parquet_sources_together(workspace: Workspace) -> None:
     assert "t-p" in graph.index
     assert party_id("PLANT ONE", "CN") in graph.index
     assert isinstance(ParquetShipments(workspace.parquet_dir).partitions()[0].key, str)
+    result = trace(graph, load_flag_index(workspace.engine), "t-p", "downstream")
+    assert {n.id: n.tier for n in result.nodes}["t-r"] == 3

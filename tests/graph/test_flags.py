@@ -46,7 +46,8 @@ def _sanctions(ws: Workspace) -> None:
     )
 
 
-def test_list_hits_flag_un_1718_and_ofac_dprk_only(workspace: Workspace) -> None:
+def test_list_hits_flag_un_1718_and_ofac_dprk_only(any_workspace: Workspace) -> None:
+    workspace = any_workspace
     support.load(workspace)
     _sanctions(workspace)
     result = build_graph(workspace)
@@ -70,7 +71,8 @@ def test_list_hits_flag_un_1718_and_ofac_dprk_only(workspace: Workspace) -> None
     assert {f.entity_id for f in list_flags(workspace.engine, kind="list")} == {"t-q"}
 
 
-def test_findings_are_audited_and_revocable(workspace: Workspace) -> None:
+def test_findings_are_audited_and_revocable(any_workspace: Workspace) -> None:
+    workspace = any_workspace
     support.load(workspace)
     flag = add_flag(
         workspace.engine,
