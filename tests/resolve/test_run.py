@@ -11,6 +11,7 @@ from tidetrace.cli import app
 from tidetrace.resolve.judgements import AUTO, Judgement, Resolver
 from tidetrace.resolve.review import candidates
 from tidetrace.resolve.run import load_records, resolve_workspace
+from tidetrace.resolve.scoring import DEFAULT_CONFIG
 from tidetrace.resolve.tables import resolve_judgement_table
 from tidetrace.workspace import Workspace
 
@@ -94,7 +95,7 @@ def test_a_stricter_configuration_withdraws_only_automatic_links(
     resolve_workspace(ws, actor="test")
     assert live_auto_edges(ws)
     strict = tmp_path / "strict.yml"
-    text = Path("tidetrace/resolve/data/scoring.yml").read_text(encoding="utf-8")
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     strict.write_text(text.replace("match: 0.7 ", "match: 0.999 "), encoding="utf-8")
     summary = resolve_workspace(ws, actor="test", config=strict)
     assert summary.unlinked > 0

@@ -5,9 +5,11 @@ fewer than ``max_block`` records carry. Keys come from the analysed names, so th
 across scripts (大连海青食品 and DALIAN HAI QING FOOD both carry ``w:haiqing``):
 
 * ``id:<scheme>:<value>``: a valid identifier;
-* ``w:<word>``: each own word of three letters or more;
+* ``w:<word>``: each own word of three letters or more, and ``wp:<word>|<place>`` with each
+  place of the name;
 * ``p:<first four letters>``: each own word of six letters or more (typos after the start);
 * ``c:<first six letters of the joined own words>``: spacing differences;
+* ``s:<the joined own words' letters, sorted>``: transposed letters, even the first two;
 * ``k:<Korean spelling key>``: Korean names, so Revised and McCune-Reischauer spellings meet;
 * ``g:<places and concepts>``: for names with no own word at all (丹东食品有限公司).
 
@@ -35,14 +37,21 @@ def blocking_keys(prepared: Prepared) -> set[str]:
                 keys.add("g:" + "|".join(generic))
             continue
         own = [t.text for t in form.tokens if t.kind == "word"]
+        places = sorted(form.places)
         for word in own:
             if len(word) >= 3:
                 keys.add(f"w:{word}")
+                # The same trade name recurs in many cities: with the city, the key stays
+                # selective when the bare word is too common to be used.
+                keys.update(f"wp:{word}|{place}" for place in places)
             if len(word) >= 6:
                 keys.add(f"p:{word[:4]}")
         compact = form.compact
         if len(compact) >= 4:
             keys.add(f"c:{compact[:6]}")
+        if len(compact) >= 5:
+            # Letters sorted: a transposition anywhere (ILWANG for LIWANG) keeps the key.
+            keys.add("s:" + "".join(sorted(compact)))
         if form.korean and len(compact) >= 4:
             keys.add(f"k:{korean_fold(compact)[:6]}")
     return keys

@@ -29,9 +29,16 @@ SELECT DISTINCT a.rid AS l, b.rid AS r
 FROM ku a JOIN ku b ON b.key = a.key AND a.rid < b.rid
 ORDER BY l, r
 """
+# In link mode a key costs (records of one group × records of the other) pairs, not n²/2:
+# a trade name carried by 50 facilities and 1,000 spellings of them is worth joining.
 LINK_SQL = """
 WITH k AS (SELECT DISTINCT keys.rid, keys.key, grp.g FROM keys JOIN grp ON grp.rid = keys.rid),
-usable AS (SELECT key FROM k GROUP BY key HAVING count(*) BETWEEN 2 AND $max_block),
+usable AS (
+  SELECT key FROM k GROUP BY key
+  HAVING count(DISTINCT g) = 2
+     AND count(*) FILTER (WHERE g = 0) * count(*) FILTER (WHERE g <> 0)
+         <= $max_block * $max_block / 2
+),
 ku AS (SELECT k.rid, k.key, k.g FROM k SEMI JOIN usable ON k.key = usable.key)
 SELECT DISTINCT least(a.rid, b.rid) AS l, greatest(a.rid, b.rid) AS r
 FROM ku a JOIN ku b ON b.key = a.key AND a.g < b.g

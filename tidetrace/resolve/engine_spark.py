@@ -23,16 +23,26 @@ from tidetrace.resolve.scoring import MatchResult, Scorer, ScoringConfig
 
 __all__ = ["SparkEngine", "local_session"]
 
+# The DuckDB engine's queries (engine_duckdb.PAIR_SQL and LINK_SQL) in Spark's dialect.
 PAIR_SQL = """
 WITH k AS (SELECT DISTINCT rid, key FROM tt_keys),
-usable AS (SELECT key FROM k GROUP BY key HAVING count(*) BETWEEN 2 AND {max_block})
+usable AS (SELECT key FROM k GROUP BY key HAVING count(*) BETWEEN 2 AND {max_block}),
+ku AS (SELECT k.rid, k.key FROM k LEFT SEMI JOIN usable ON k.key = usable.key)
 SELECT DISTINCT a.rid AS l, b.rid AS r
-FROM k a
-JOIN usable u ON a.key = u.key
-JOIN k b ON b.key = a.key AND a.rid < b.rid
-{groups}
+FROM ku a JOIN ku b ON b.key = a.key AND a.rid < b.rid
 """
-_GROUPS = "JOIN tt_grp ga ON ga.rid = a.rid JOIN tt_grp gb ON gb.rid = b.rid WHERE ga.g <> gb.g"
+LINK_SQL = """
+WITH k AS (SELECT DISTINCT t.rid, t.key, g.g FROM tt_keys t JOIN tt_grp g ON g.rid = t.rid),
+usable AS (
+  SELECT key FROM k GROUP BY key
+  HAVING count(DISTINCT g) = 2
+     AND sum(CASE WHEN g = 0 THEN 1 ELSE 0 END) * sum(CASE WHEN g <> 0 THEN 1 ELSE 0 END)
+         <= {max_block} * {max_block} / 2
+),
+ku AS (SELECT k.rid, k.key, k.g FROM k LEFT SEMI JOIN usable ON k.key = usable.key)
+SELECT DISTINCT least(a.rid, b.rid) AS l, greatest(a.rid, b.rid) AS r
+FROM ku a JOIN ku b ON b.key = a.key AND a.g < b.g
+"""
 
 
 def local_session(cores: int | None = None) -> Any:
@@ -111,13 +121,13 @@ class SparkEngine:
         slices = max(1, min(64, len(data) // 2000 + 1))
         keys = sc.parallelize(list(enumerate(data)), slices).flatMap(_keys_of)
         spark.createDataFrame(keys, "rid long, key string").createOrReplaceTempView("tt_keys")
-        groups = ""
+        sql = PAIR_SQL
         if link_groups is not None:
             spark.createDataFrame(
                 list(enumerate(int(g) for g in link_groups)), "rid long, g long"
             ).createOrReplaceTempView("tt_grp")
-            groups = _GROUPS
-        pairs = spark.sql(PAIR_SQL.format(max_block=int(max_block), groups=groups))
+            sql = LINK_SQL
+        pairs = spark.sql(sql.format(max_block=int(max_block)))
         shared = sc.broadcast(data)
         counted = sc.accumulator(0)
 

@@ -8,7 +8,7 @@ configuration (:mod:`tidetrace.resolve.scoring`), not here.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
@@ -24,6 +24,7 @@ __all__ = [
     "Prepared",
     "korean_fold",
     "name_features",
+    "places_compatible",
     "prepare",
     "record_features",
     "soft_match",
@@ -71,6 +72,13 @@ class Prepared:
     countries: frozenset[str]
     address_words: frozenset[str]
     identifiers: frozenset[Identifier]
+
+    @cached_property
+    def places(self) -> frozenset[str] | None:
+        """The places of its names when every name has one (None otherwise)."""
+        if not self.forms or any(not f.places for f in self.forms):
+            return None
+        return frozenset(p for f in self.forms for p in f.places)
 
 
 def prepare(record: Record) -> Prepared:
@@ -275,6 +283,11 @@ def f_han(a: NameForm, b: NameForm, threshold: float) -> tuple[FeatureValue, Fea
     return FeatureValue("han_match", 0.0, ""), FeatureValue("han_conflict", 1.0, detail)
 
 
+def places_compatible(left: frozenset[str], right: frozenset[str]) -> bool:
+    """Whether two sets of places share one, or one lies in the other."""
+    return any(_places_compatible(p, q) for p in left for q in right)
+
+
 @lru_cache(maxsize=100_000)
 def _places_compatible(left: str, right: str) -> bool:
     lex = lexicon()
@@ -302,18 +315,15 @@ def f_concepts(a: NameForm, b: NameForm, threshold: float) -> tuple[FeatureValue
     """Trade vocabulary in both names: shared (food=食品), related (food~seafood), or not."""
     if not a.concepts or not b.concepts:
         return FeatureValue("concept_match", 0.0, ""), FeatureValue("concept_conflict", 0.0, "")
-    related = lexicon().related
     shared = a.concepts & b.concepts
-    half = {
-        c
-        for c in (a.concepts ^ b.concepts)
-        if related.get(c, frozenset()) & (a.concepts | b.concepts)
-    }
+    # A concept of one name that the other name has a translators' twin of counts half.
+    half = (a.concepts - b.concepts) & b.related_concepts
+    half |= (b.concepts - a.concepts) & a.related_concepts
     union = a.concepts | b.concepts
     score = (len(shared) + 0.5 * len(half) / 2) / len(union)
     if score > 0:
         parts = sorted(shared) + [f"~{c}" for c in sorted(half)]
-        return FeatureValue("concept_match", round(score, 4), " ".join(parts)), FeatureValue(
+        return FeatureValue("concept_match", score, " ".join(parts)), FeatureValue(
             "concept_conflict", 0.0, ""
         )
     detail = f"{' '.join(sorted(a.concepts))} ≠ {' '.join(sorted(b.concepts))}"

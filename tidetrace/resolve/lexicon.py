@@ -62,6 +62,7 @@ class Lexicon:
         within: for each place, the place that contains it.
         place_country: for each place, its country code.
         related: for each concept, the concepts translators use for it.
+        country_places: places that are countries: they agree with any place in them.
         suffix_han: administrative suffixes that belong to a preceding Chinese place.
         suffix_hangul: the same for Korean.
         suffix_latin: the same in Latin script ("city", "shi").
@@ -74,6 +75,7 @@ class Lexicon:
     within: dict[str, str] = field(default_factory=dict)
     place_country: dict[str, str] = field(default_factory=dict)
     related: dict[str, frozenset[str]] = field(default_factory=dict)
+    country_places: frozenset[str] = frozenset()
     suffix_han: frozenset[str] = frozenset()
     suffix_hangul: frozenset[str] = frozenset()
     suffix_latin: frozenset[str] = frozenset()
@@ -97,11 +99,6 @@ class Lexicon:
     def first_words(self) -> frozenset[str]:
         """First words (three letters or more) of Latin forms: what a glued word may end in."""
         return frozenset(k[0] for k in self.latin if len(k[0]) >= 3)
-
-    @cached_property
-    def country_places(self) -> frozenset[str]:
-        """Places that contain no other (countries and provinces at the top)."""
-        return frozenset(k for k in self.place_country if k not in self.within)
 
     def ancestors(self, place: str) -> set[str]:
         """The place and every place that contains it (Donggang → Dandong → Liaoning)."""
@@ -237,6 +234,7 @@ def lexicon() -> Lexicon:
             lex.within[key] = spec["within"]
         if spec.get("country"):
             lex.place_country[key] = spec["country"]
+    lex.country_places = frozenset(places.get("countries", []))
     suffixes = places.get("suffixes", {})
     lex.suffix_han = frozenset(suffixes.get("zh", []))
     lex.suffix_hangul = frozenset(suffixes.get("ko", []))

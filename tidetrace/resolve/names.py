@@ -198,6 +198,21 @@ class NameForm:
         """Scripts the name is written in."""
         return frozenset(t.script for t in self.tokens)
 
+    @cached_property
+    def key(self) -> str:
+        """What comparison depends on, as one string: two forms with the same key compare
+        the same way (used to cache name comparisons; spellings repeat at scale)."""
+        return "\x1f".join(
+            f"{t.kind}\x1e{t.text}\x1e{t.script}\x1e{t.surface if t.script == 'han' else ''}"
+            for t in self.tokens
+        )
+
+    @cached_property
+    def related_concepts(self) -> frozenset[str]:
+        """Concepts that translators use for this name's concepts (see ``vocabulary.yml``)."""
+        related = lexicon().related
+        return frozenset(r for c in self.concepts for r in related.get(c, ()))
+
     def render(self) -> str:
         """The tokens as one readable string, e.g. ``dalian haiqing @food #company``."""
         return " ".join(t.text for t in self.tokens)
@@ -428,11 +443,15 @@ def _unglue(word: str) -> tuple[str, ...]:
         entry = lex.latin.get((head,))
         if entry is not None and entry.kind == "place" and pinyin_split(tail) is not None:
             return (head, tail)
-    if pinyin_split(word) is not None:
-        return (word,)
+    # The rest must be a word that is not itself pinyin (FOOD, OCEAN, COLD): JINDAOCEAN is
+    # jinda + ocean although "jin-dao-ce-an" would also spell, but HANDAN is not han + dan.
     for cut in range(3, len(word) - 2):
         head, tail = word[:cut], word[cut:]
-        if tail in lex.first_words and pinyin_split(head) is not None:
+        if (
+            tail in lex.first_words
+            and pinyin_split(tail) is None
+            and pinyin_split(head) is not None
+        ):
             return (head, tail)
     return (word,)
 

@@ -24,11 +24,13 @@ from tidetrace.resolve.features import (
     FeatureValue,
     Prepared,
     name_features,
+    places_compatible,
     prepare,
     record_features,
 )
 from tidetrace.resolve.identifiers import compare_identifiers
 from tidetrace.resolve.lexicon import DATA_DIR
+from tidetrace.resolve.names import NameForm
 from tidetrace.resolve.records import Record
 
 __all__ = [
@@ -45,6 +47,8 @@ __all__ = [
 DEFAULT_CONFIG = DATA_DIR / "scoring.yml"
 # A feature contributing this many logits or fewer is strong evidence against a pair.
 CONFLICT_LOGIT = -2.0
+# Cached name comparisons per scorer before the cache is emptied (bounded memory).
+_NAME_CACHE = 500_000
 Decision = Literal["match", "review", "no-match"]
 
 
@@ -260,10 +264,34 @@ class Scorer:
 
     def __init__(self, config: ScoringConfig | None = None) -> None:
         self.config = config if config is not None else load_config()
+        # Name comparisons by the two forms' keys: at scale the same spellings meet the
+        # same facilities again and again.
+        self._names: dict[tuple[str, str], tuple[list[FeatureValue], float]] = {}
+        # Whether a place conflict alone decides "no match": true when even every positive
+        # feature at its maximum cannot lift a place conflict to the review band.
+        weights = self.config.weights
+        best = self.config.bias + sum(w for n, w in weights.items() if w > 0 and n != "place_match")
+        best += weights.get("place_conflict", 0.0)
+        self._places_decide = _sigmoid(best) < self.config.review
 
     def _logit(self, values: list[FeatureValue]) -> float:
         weights = self.config.weights
-        return self.config.bias + sum(weights.get(v.name, 0.0) * v.value for v in values)
+        total = self.config.bias
+        for v in values:
+            if v.value:
+                total += weights.get(v.name, 0.0) * v.value
+        return total
+
+    def _name_pair(self, fa: NameForm, fb: NameForm) -> tuple[list[FeatureValue], float]:
+        key = (fa.key, fb.key)
+        found = self._names.get(key)
+        if found is None:
+            values = name_features(fa, fb, self.config.token_threshold)
+            found = (values, self._logit(values))
+            if len(self._names) >= _NAME_CACHE:
+                self._names.clear()
+            self._names[key] = found
+        return found
 
     def vector(self, a: Prepared, b: Prepared) -> tuple[list[FeatureValue], str, str]:
         """The feature values of the best name pair plus record features.
@@ -271,14 +299,12 @@ class Scorer:
         Returns:
             The values, and the two names the best name pair used.
         """
-        threshold = self.config.token_threshold
         best: list[FeatureValue] | None = None
         best_logit = -math.inf
         names = ("", "")
         for fa in a.forms:
             for fb in b.forms:
-                values = name_features(fa, fb, threshold)
-                logit = self._logit(values)
+                values, logit = self._name_pair(fa, fb)
                 if logit > best_logit:
                     best, best_logit, names = values, logit, (fa.name, fb.name)
         values = list(best or [])
@@ -292,9 +318,25 @@ class Scorer:
         if not schemata_compatible(a.record.schema, b.record.schema):
             rules.append(f"schemata {a.record.schema} and {b.record.schema} cannot be one entity")
             return MatchResult(a.record.id, b.record.id, 0.0, "no-match", [], rules)
+        ids = compare_identifiers(a.identifiers, b.identifiers)
+        if (
+            not ids.links
+            and self._places_decide
+            and a.places
+            and b.places
+            and not places_compatible(a.places, b.places)
+        ):
+            # No feature can lift a pair whose names all place it in different cities
+            # into the review band (checked for this configuration in __init__), so
+            # the names are not compared further: at scale most candidate pairs are
+            # one trade name in two cities.
+            rules.append(
+                f"places differ: {', '.join(sorted(a.places))} ≠ {', '.join(sorted(b.places))}"
+            )
+            return MatchResult(a.record.id, b.record.id, 0.0, "no-match", [], rules,
+                               a.forms[0].name, b.forms[0].name)  # fmt: skip
         values, left_name, right_name = self.vector(a, b)
         score = _sigmoid(self._logit(values))
-        ids = compare_identifiers(a.identifiers, b.identifiers)
         if ids.blocks:
             for scheme, lv, rv in ids.conflicts:
                 rules.append(f"identifier conflict {scheme}: {'/'.join(lv)} ≠ {'/'.join(rv)}")
