@@ -120,6 +120,8 @@ class TraceNode:
         reached_by: ``observed`` and/or ``asserted``.
         flags: standing flags of the entity.
         paths: indexes into the result's ``paths``.
+        in_store: whether the entity store holds it (a trade party may be known only by
+            its name on bills of lading).
     """
 
     id: str
@@ -138,6 +140,7 @@ class TraceNode:
     reached_by: list[str] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     paths: list[int] = field(default_factory=list)
+    in_store: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -145,6 +148,7 @@ class TraceNode:
             "id": self.id,
             "name": self.name,
             "schema": self.schema,
+            "in_store": self.in_store,
             "country": self.country,
             "role": self.role,
             "tier": self.tier,
@@ -686,6 +690,7 @@ def _trace(
                 reached_by=sorted(reached.get(n, set())),
                 flags=flags.get(graph.ids[n]),
                 paths=path_index.get(n, []),
+                in_store=graph.in_store[n],
             )
         )
     nodes.sort(key=lambda t: (t.tier, -(t.kg or 0.0), -(t.kg_before_flag or 0.0), t.name))
