@@ -125,16 +125,20 @@ def lookup_sql(table: str = "raw") -> str:
     """
     selects = ["p.*"]
     joins = []
+    aliases = []
     for dictionary in DICTIONARIES:
         for label, key_columns in dictionary.roles:
             alias = f"{dictionary.name}_{label}"
+            aliases.append(alias)
             cond = " AND ".join(
                 f"{alias}.{k} = p.{col}"
                 for k, col in zip(dictionary.key_columns(), key_columns, strict=True)
             )
             joins.append(f"LEFT JOIN d_{dictionary.name} AS {alias} ON {cond}")
             selects += [f"{alias}.{out} AS {name}" for out, name, _ in dictionary.columns(label)]
-    return f"SELECT {', '.join(selects)} FROM {table} AS p {' '.join(joins)}"  # noqa: S608
+    # Lookups are small (distinct values): ship them to every task, never shuffle the rows.
+    hint = f"/*+ BROADCAST({', '.join(aliases)}) */"
+    return f"SELECT {hint} {', '.join(selects)} FROM {table} AS p {' '.join(joins)}"  # noqa: S608
 
 
 def _number(d: Dialect, expr: str) -> str:

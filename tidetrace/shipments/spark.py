@@ -44,6 +44,8 @@ def get_spark(master: str = "local[*]", tmp_dir: Path | None = None) -> Any:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "8")
+        # Staged chunks are small files: split them by row group so every core gets work.
+        .config("spark.sql.files.maxPartitionBytes", str(8 << 20))
         .config("spark.sql.parquet.compression.codec", "zstd")
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
         .config("spark.driver.memory", "2g")
@@ -115,7 +117,7 @@ class SparkEngine:
         if not chunk.num_rows:
             return
         tmp = work.staging / f"tmp-c{index:05d}.parquet"
-        pq.write_table(chunk, tmp, compression="zstd")
+        pq.write_table(chunk, tmp, compression="zstd", row_group_size=32_768)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, raw_dir / f"c{index:05d}.parquet")
