@@ -16,9 +16,11 @@ the address split off the last one. Steps, in order:
    Every word becomes toneless pinyin written together (海青 → ``haiqing``).
 5. Korean: segmented against the lexicon the same way; words are romanised by the Revised
    Romanization (:mod:`tidetrace.resolve.hangul`).
-6. Latin script: ASCII-folded words; legal forms found by rigour where it covers them, then
-   the lexicon's phrases (longest first); runs of pinyin syllables are joined
-   (``HAI QING`` → ``haiqing``) because bills of lading often space each syllable.
+6. Latin script: ASCII-folded words; words run together taken apart (``RUIJIAFOOD``,
+   ``DALIANHAIQING``); legal forms found by rigour where it covers them, then the lexicon's
+   phrases (longest first); misspelt vocabulary and places repaired (never a valid pinyin
+   word); adjacent pinyin words joined (``HAI QING`` → ``haiqing``) because bills of lading
+   space syllables every which way. "X AS AGENT FOR Y" keeps X, with Y as the principal.
 
 The result, a :class:`NameForm`, keeps the four kinds of token apart so that scoring can
 weigh a shared firm name far above a shared "food" or "Co., Ltd.".
@@ -27,7 +29,7 @@ weigh a shared firm name far above a shared "food" or "Co., Ltd.".
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from typing import Any, Literal
@@ -250,11 +252,6 @@ def _jieba() -> Any:
     for form, entry in lexicon().han.items():
         tokenizer.add_word(form, freq=100000, tag=entry.kind)
     return tokenizer
-
-
-def _is_han(char: str) -> bool:
-    code = ord(char)
-    return 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
 
 
 def split_address(text: str) -> tuple[str, str | None]:
@@ -749,8 +746,3 @@ def analyze_many(names: Iterable[str]) -> tuple[NameForm, ...]:
                 seen.add(key)
                 out.append(form)
     return tuple(out)
-
-
-def describe(forms: Sequence[NameForm]) -> list[dict[str, Any]]:
-    """JSON-ready descriptions of name forms."""
-    return [f.to_dict() for f in forms]

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from tidetrace.exc import NotFoundError, TidetraceError
 from tidetrace.resolve.judgements import Edge, Judgement, Resolver, ordered
@@ -117,14 +117,6 @@ def candidates(engine: Engine, limit: int = 50, offset: int = 0) -> tuple[list[C
                 out.append(_row_candidate(row))
             open_count += 1
     return out, open_count
-
-
-def queued_total(engine: Engine) -> int:
-    """Candidates stored (answered ones included): the size of the last run's queue."""
-    with engine.connect() as conn:
-        return int(
-            conn.execute(select(func.count()).select_from(resolve_candidate_table)).scalar_one()
-        )
 
 
 def _view(store: EntityStore, entity_id: str) -> EntityView | None:
