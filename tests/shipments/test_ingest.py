@@ -298,6 +298,39 @@ def test_hostile_csv(workspace: Workspace, tmp_path: Path) -> None:
     assert "\nhostile.csv,6,," in text
     assert report.sources[0].rejected == 3
     assert "\x00" not in text
+    # On the way out, the formula is text in every CSV and XLSX tidetrace writes.
+    import io
+
+    from openpyxl import load_workbook
+
+    from tidetrace.shipments.export import write_csv as export_csv
+    from tidetrace.shipments.export import write_xlsx
+
+    table = ShipmentStore(workspace).query(ShipmentQuery(limit=0))
+    out = io.StringIO()
+    export_csv(table, out)
+    assert "'=cmd|' /C calc'!A0" in out.getvalue()
+    assert "\n=cmd" not in out.getvalue() and ",=cmd" not in out.getvalue()
+    write_xlsx(table, tmp_path / "out.xlsx")
+    cells = [
+        c.value for row in load_workbook(tmp_path / "out.xlsx").active.iter_rows() for c in row
+    ]
+    assert "'=cmd|' /C calc'!A0" in cells
+    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+
+
+def test_one_ingest_per_dataset_at_a_time(workspace: Workspace) -> None:
+    from tidetrace.exc import TidetraceError
+    from tidetrace.shipments.ingest import _dataset_lock
+
+    with _dataset_lock(workspace, "busy"):
+        with (
+            pytest.raises(TidetraceError, match="another ingest into dataset 'busy'"),
+            _dataset_lock(workspace, "busy"),
+        ):
+            pass
+        with _dataset_lock(workspace, "other"):
+            pass
 
 
 def test_sigkill_and_resume(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from tidetrace.exc import InputError
 from tidetrace.shipments.detect import FileSniff
 from tidetrace.shipments.fields import RAW_FIELDS
 from tidetrace.shipments.layouts import FieldSpec, Layout, header_key
-from tidetrace.shipments.readers import RawSource, _csv_batches, locate_lines
+from tidetrace.shipments.readers import RawSource, csv_batches, locate_lines
 
 __all__ = ["ams_set_hash", "ams_tables"]
 
@@ -54,7 +54,7 @@ def _stage(sniff: FileSniff, source: RawSource, path: Path) -> dict[str, str]:
     rejects: list = []  # type: ignore[type-arg]
     start = 1
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for batch in _csv_batches(sniff, rejects, counter):
+        for batch in csv_batches(sniff, rejects, counter):
             rows = pa.array(range(start, start + batch.num_rows), pa.int64())
             start += batch.num_rows
             writer.write_batch(pa.RecordBatch.from_arrays([*batch.columns, rows], schema=schema))

@@ -103,21 +103,6 @@ class FileSniff:
     lossy: bool = False
 
 
-def _pairs(data: bytes) -> list[tuple[int, int]]:
-    """Lead and trail byte of each double-byte character in an EUC-style byte string."""
-    out: list[tuple[int, int]] = []
-    i = 0
-    end = len(data) - 1
-    while i < end:
-        lead = data[i]
-        if lead < 0x80:
-            i += 1
-            continue
-        out.append((lead, data[i + 1]))
-        i += 2
-    return out
-
-
 def _score_gb(text: str) -> float:
     chars = [c for c in text if ord(c) > 0x7F]
     if not chars:

@@ -48,6 +48,7 @@ from tidetrace.shipments.normalize import DICTIONARIES, DictionaryCache
 from tidetrace.shipments.prepare import prepare_chunk
 from tidetrace.shipments.readers import RawSource, Reject, ams_group_key, read_chunks
 from tidetrace.shipments.store import data_files, source_dir
+from tidetrace.shipments.tables import shipment_ingest_table as ingest_t
 from tidetrace.store import audit
 from tidetrace.store.datasets import DatasetInfo, upsert_dataset
 from tidetrace.store.entities import utc_now
@@ -248,6 +249,11 @@ class ChunkEngine(Protocol):
         """Release resources."""
 
 
+def _sql_text(text: str) -> str:
+    """A SQL string literal (paths may hold quotes)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _fsync_tree(path: Path) -> None:
     for file in path.rglob("*"):
         if file.is_file():
@@ -281,7 +287,7 @@ class DuckDBEngine:
         tmp_dir.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect()
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        self.con.execute(f"SET temp_directory = '{tmp_dir}'")
+        self.con.execute(f"SET temp_directory = {_sql_text(str(tmp_dir))}")
         self.caches: dict[str, DictionaryCache] = {}
 
     def process_chunk(self, work: SourceWork, index: int, chunk: pa.Table) -> None:
@@ -298,7 +304,7 @@ class DuckDBEngine:
             self.con.register("prep", table)
             try:
                 self.con.execute(
-                    f"COPY ({shipments_sql(DUCKDB, work.meta)}) TO '{tmp / 'out'}' "
+                    f"COPY ({shipments_sql(DUCKDB, work.meta)}) TO {_sql_text(str(tmp / 'out'))} "
                     "(FORMAT parquet, COMPRESSION zstd, "
                     "PARTITION_BY (arrival_year, arrival_month), "
                     f"FILENAME_PATTERN 'c{index:05d}_{{i}}')"
@@ -679,8 +685,6 @@ def _finish(
     rejected: int,
 ) -> None:
     """Mark the ingest done, register the dataset and log it, in one transaction."""
-    from tidetrace.shipments.tables import shipment_ingest_table as ingest_t
-
     with ws.engine.begin() as conn:
         conn.execute(
             ingest_t.update()

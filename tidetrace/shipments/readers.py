@@ -34,6 +34,8 @@ __all__ = [
     "RawSource",
     "Reject",
     "TranscodingReader",
+    "csv_batches",
+    "locate_lines",
     "read_chunks",
     "xlsx_headers",
 ]
@@ -199,7 +201,7 @@ def _open_text_stream(sniff: FileSniff) -> Any:
     return io.BufferedReader(TranscodingReader(fh, codec), buffer_size=1 << 20)
 
 
-def _csv_batches(
+def csv_batches(
     sniff: FileSniff, rejects: list[Reject], counter: list[int]
 ) -> Iterator[pa.RecordBatch]:
     names = [f"c{i}" for i in range(len(sniff.headers))]
@@ -386,7 +388,7 @@ def _single_file_tables(source: RawSource) -> Iterator[pa.Table]:
     batches = (
         _xlsx_batches(sniff, 65536)
         if sniff.kind == "xlsx"
-        else _csv_batches(sniff, source.rejects, counter)
+        else csv_batches(sniff, source.rejects, counter)
     )
     for batch in batches:
         yield map_batch(batch, source.layout, index, start)

@@ -46,6 +46,10 @@ VERSION_ORDER = "filing_date DESC NULLS LAST, ingest_seq DESC, source_row DESC"
 _PARTY_ID = re.compile(r"^tt-party-[0-9a-f]{24}$")
 
 
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def dataset_dir(ws: Workspace, dataset: str) -> Path:
     """Where a dataset's sources live."""
     return ws.parquet_dir / ROOT / f"dataset={dataset}"
@@ -187,7 +191,7 @@ class ShipmentStore:
         pattern += "/arrival_month=*/*.parquet"
         con.execute(
             "CREATE VIEW all_versions AS SELECT * FROM read_parquet("  # noqa: S608
-            f"'{pattern}', hive_partitioning = true, "
+            f"{_sql_text(pattern)}, hive_partitioning = true, "
             "hive_types = {'dataset': VARCHAR, 'src': VARCHAR, 'arrival_year': INTEGER, "
             "'arrival_month': INTEGER})"
         )
