@@ -25,6 +25,7 @@ from tidetrace.shipments.readers import RawSource, csv_batches, locate_lines
 __all__ = ["ams_set_hash", "ams_tables"]
 
 BATCH_ROWS = 65536
+MEMORY_LIMIT = "1GB"
 
 
 def ams_set_hash(tables: dict[str, FileSniff]) -> str:
@@ -94,6 +95,9 @@ def ams_tables(source: RawSource, workdir: Path) -> Iterator[pa.Table]:
     columns: dict[str, dict[str, str]] = {}
     con = duckdb.connect()
     try:
+        # The join may be bigger than memory (a year of AMS tables): let DuckDB spill.
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = {_literal(str(workdir / 'duckdb'))}")
         con.execute("SET preserve_insertion_order = true")
         for table, sniff in sorted(source.files.items()):
             staged = workdir / f"ams-{table}.parquet"
