@@ -4,56 +4,29 @@ Drives Debian's Chromium (``/usr/bin/chromium``) through Playwright against uvic
 free loopback port. Never ``playwright install``: the browser comes from the system.
 """
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import ConsoleMessage, sync_playwright
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 
 from .support import PASSWORD, UN_SC, USERS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
 
 @pytest.fixture()
 def server(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn in a background thread; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 def test_login_search_entity_logout(server: str, tmp_path: Path) -> None:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Chromium is not installed (make apt-test installs it)")
+    require_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
