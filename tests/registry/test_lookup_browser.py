@@ -6,17 +6,13 @@ the test's temporary directory for a person to look at.
 """
 
 import dataclasses
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import ConsoleMessage, sync_playwright
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 from tidetrace.registry.render import Distortion, oval_mark, photograph
 from tidetrace.settings import get_settings
 from tidetrace.web.app import create_app
@@ -24,42 +20,18 @@ from tidetrace.workspace import Workspace
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
 
 @pytest.fixture
 def server(registry_ws: Workspace) -> Iterator[str]:
     """The app on the registry workspace, served by uvicorn in a thread; yields its URL."""
     settings = dataclasses.replace(get_settings(), cookie_secure=False)
     app = create_app(registry_ws, settings=settings)
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 def test_type_a_code_then_upload_a_photo(server: str, tmp_path: Path) -> None:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Chromium is not installed")
+    require_chromium()
     photo = tmp_path / "stamp.jpg"
     photo.write_bytes(
         photograph(oval_mark("2100/02153"), Distortion(angle=-6.0, blur=0.6, quality=75))
