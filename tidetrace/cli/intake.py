@@ -22,6 +22,7 @@ from tidetrace.cli.base import (
     open_workspace,
     print_json,
 )
+from tidetrace.cli.identity import CaseOption, UserOption, unlock_identity
 from tidetrace.settings import get_settings
 from tidetrace.workspace import Workspace
 
@@ -54,30 +55,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(totp_app, name="totp")
 
 
-UserOption = Annotated[
-    str | None,
-    typer.Option("--user", help="Act as this user (default: $TIDETRACE_USER).", show_default=False),
-]
-CaseOption = Annotated[str, typer.Option("--case", help="Case id or name.")]
 CodeOption = Annotated[
     str | None,
     typer.Option("--code", help="TOTP code (default: asked on the terminal).", show_default=False),
 ]
-
-
-def _identity(ws: Workspace, user: str | None) -> "UnlockedUser":
-    from tidetrace.vault.keys import unlock_user
-
-    settings = get_settings()
-    name = user or settings.user
-    if not name:
-        raise CliError("say who you are: --user NAME (or set TIDETRACE_USER)", exit_code=2)
-    password = settings.password
-    if password is None:
-        if not sys.stdin.isatty():
-            raise CliError("no password: run in a terminal, or set TIDETRACE_PASSWORD", exit_code=2)
-        password = typer.prompt(f"password for {name}", hide_input=True)
-    return unlock_user(ws.engine, name, password)
 
 
 def _factor(ws: Workspace, actor: "UnlockedUser", code: str | None) -> "SecondFactor":
@@ -96,7 +77,7 @@ def _member(
     from tidetrace.vault.cases import open_case
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     keyring = open_case(ws.engine, actor, case)
     return ws, actor, keyring, _factor(ws, actor, code) if factor else None
 
@@ -108,7 +89,7 @@ def _testimony(
     from tidetrace.vault.cases import open_case
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     keyring = open_case(ws.engine, actor, testimony_case(ws.engine, testimony_id))
     return ws, actor, keyring, _factor(ws, actor, code)
 
@@ -177,7 +158,7 @@ def testimony_add(
     if answers is None and not photo:
         raise CliError("give --answers FILE or at least one --photo PAGE", exit_code=2)
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     data = _load_answers(answers) if answers is not None else {}
     consent_values = list(consent or [])
     if isinstance(data.get("consent"), dict):
@@ -490,7 +471,7 @@ def testimony_receipts(
     from tidetrace.intake.testimony import list_receipts
 
     ws = open_workspace(home)
-    rows = list_receipts(ws.engine, _identity(ws, user))
+    rows = list_receipts(ws.engine, unlock_identity(ws, user))
     if as_json:
         print_json(rows)
         return
@@ -771,7 +752,7 @@ def tipline_init(
 
     ws = open_workspace(home)
     info = init_tipline(
-        ws.engine, _identity(ws, user), retention_days=retention_days, daily_limit=daily_limit
+        ws.engine, unlock_identity(ws, user), retention_days=retention_days, daily_limit=daily_limit
     )
     typer.echo(f"tip line open (case {info.case_id}); recipients: {', '.join(info.recipients)}")
 
@@ -790,7 +771,7 @@ def tipline_recipient(
     from tidetrace.intake.tipline import add_recipient, remove_recipient
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     (remove_recipient if remove else add_recipient)(ws.engine, actor, name)
     typer.echo(f"{name} {'removed from' if remove else 'added to'} the tip line's recipients")
 
@@ -812,7 +793,7 @@ def tipline_config(
     if retention_days is not None or daily_limit is not None:
         configure(
             ws.engine,
-            _identity(ws, user).user,
+            unlock_identity(ws, user).user,
             retention_days=retention_days,
             daily_limit=daily_limit,
         )
@@ -834,7 +815,7 @@ def tipline_inbox(
     from tidetrace.intake.tipline import inbox
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     for row in inbox(ws.engine, actor, _factor(ws, actor, code)):
         typer.echo(f"{row.id}\t{row.day}\t{row.status}\t{row.parts}")
 
@@ -853,7 +834,7 @@ def tipline_read(
     from tidetrace.intake.tipline import read_tip
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     tip = read_tip(ws.engine, actor, _factor(ws, actor, code), tip_id)
     for part in tip.parts:
         typer.echo(f"--- {part.kind} {part.day} {part.by or ''} {part.problem or ''}")
@@ -877,7 +858,7 @@ def tipline_reply(
     from tidetrace.intake.tipline import reply
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     reply(ws.engine, actor, _factor(ws, actor, code), tip_id, message)
     typer.echo("reply sealed")
 
@@ -899,7 +880,7 @@ def tipline_promote(
     from tidetrace.intake.tipline import promote
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     ids = promote(
         ws,
         actor,
@@ -950,7 +931,7 @@ def totp_enrol(
     from tidetrace.intake.twofactor import enrol, new_secret, provisioning_uri
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     if secret is None or code is None:
         fresh = new_secret()
         typer.echo(f"secret: {fresh}\nuri: {provisioning_uri(fresh, actor.name)}")
@@ -973,5 +954,5 @@ def totp_reset(
     from tidetrace.intake.twofactor import reset
 
     ws = open_workspace(home)
-    reset(ws.engine, _identity(ws, user).user, name)
+    reset(ws.engine, unlock_identity(ws, user).user, name)
     typer.echo(f"second factor of {name} removed: they enrol again at their next login")

@@ -6,7 +6,6 @@ scripts. Vault modules are imported inside the commands, so the rest of the CLI 
 without the ``vault`` extra.
 """
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +19,7 @@ from tidetrace.cli.base import (
     open_workspace,
     print_json,
 )
+from tidetrace.cli.identity import CaseOption, UserOption, unlock_identity
 from tidetrace.exc import InputError
 from tidetrace.settings import get_settings
 from tidetrace.workspace import Workspace
@@ -46,11 +46,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(claim_app, name="claim")
 
 
-UserOption = Annotated[
-    str | None,
-    typer.Option("--user", help="Act as this user (default: $TIDETRACE_USER).", show_default=False),
-]
-CaseOption = Annotated[str, typer.Option("--case", help="Case id or name.")]
 AboutOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -63,28 +58,13 @@ GradeOption = Annotated[
 ]
 
 
-def _identity(ws: Workspace, user: str | None) -> "UnlockedUser":
-    from tidetrace.vault.keys import unlock_user
-
-    settings = get_settings()
-    name = user or settings.user
-    if not name:
-        raise CliError("say who you are: --user NAME (or set TIDETRACE_USER)", exit_code=2)
-    password = settings.password
-    if password is None:
-        if not sys.stdin.isatty():
-            raise CliError("no password: run in a terminal, or set TIDETRACE_PASSWORD", exit_code=2)
-        password = typer.prompt(f"password for {name}", hide_input=True)
-    return unlock_user(ws.engine, name, password)
-
-
 def _open(
     home: Path | None, user: str | None, case: str
 ) -> tuple[Workspace, "UnlockedUser", "CaseKeyring"]:
     from tidetrace.vault.cases import open_case
 
     ws = open_workspace(home)
-    actor = _identity(ws, user)
+    actor = unlock_identity(ws, user)
     return ws, actor, open_case(ws.engine, actor, case)
 
 
@@ -145,7 +125,7 @@ def case_create(
     from tidetrace.vault.cases import create_case
 
     ws = open_workspace(home)
-    case = create_case(ws.engine, _identity(ws, user), name)
+    case = create_case(ws.engine, unlock_identity(ws, user), name)
     typer.echo(f"{case.id}\t{case.name}")
 
 
@@ -160,7 +140,7 @@ def case_list(
     from tidetrace.vault.cases import list_cases
 
     ws = open_workspace(home)
-    found = list_cases(ws.engine, _identity(ws, user))
+    found = list_cases(ws.engine, unlock_identity(ws, user))
     if as_json:
         print_json([c.__dict__ for c in found])
         return
@@ -182,7 +162,7 @@ def case_add_member(
     from tidetrace.vault.cases import add_member
 
     ws = open_workspace(home)
-    add_member(ws.engine, _identity(ws, user), case, member)
+    add_member(ws.engine, unlock_identity(ws, user), case, member)
     typer.echo(f"{member} added")
 
 
@@ -200,7 +180,7 @@ def case_remove_member(
     from tidetrace.vault.cases import remove_member
 
     ws = open_workspace(home)
-    version = remove_member(ws.engine, _identity(ws, user), case, member)
+    version = remove_member(ws.engine, unlock_identity(ws, user), case, member)
     typer.echo(f"{member} removed; case key rotated to version {version}")
 
 
