@@ -18,7 +18,7 @@ import base64
 import binascii
 from dataclasses import asdict, dataclass, field
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -199,6 +199,36 @@ def _quote_case(ws: Workspace, unlocked: Any, quote_id: str) -> Any:
         if case_id is None or not is_member(conn, case_id, unlocked.user.id):
             raise NotFoundError(f"no quote {quote_id!r}")
     return _case(ws, unlocked, case_id)
+
+
+class Opened(NamedTuple):
+    """A case opened for a member who passed the second factor in this session."""
+
+    unlocked: Any
+    factor: Any
+    case: Any
+
+
+def _opened_case(ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath) -> Opened:
+    unlocked, factor = _with_factor(actor)
+    return Opened(unlocked, factor, _case(ws, unlocked, case_id))
+
+
+def _opened_testimony(ws: WorkspaceDep, actor: ActorDep, testimony_id: ItemIdPath) -> Opened:
+    unlocked, factor = _with_factor(actor)
+    return Opened(unlocked, factor, _testimony_case(ws, unlocked, testimony_id))
+
+
+def _opened_quote(ws: WorkspaceDep, actor: ActorDep, quote_id: ItemIdPath) -> Opened:
+    unlocked, factor = _with_factor(actor)
+    return Opened(unlocked, factor, _quote_case(ws, unlocked, quote_id))
+
+
+# Route parameters: declared after the route's Allow dependency, which FastAPI resolves
+# first, so a case is opened only for someone the route admits.
+CaseDep = Annotated[Opened, Depends(_opened_case)]
+TestimonyCaseDep = Annotated[Opened, Depends(_opened_testimony)]
+QuoteCaseDep = Annotated[Opened, Depends(_opened_quote)]
 
 
 def _text(form: FormData, name: str, limit: int = 20_000) -> str:
@@ -648,9 +678,7 @@ def receipts_page(request: Request) -> Response:
     include_in_schema=False,
     dependencies=[Depends(TESTIMONY_READERS)],
 )
-def case_page(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath
-) -> HTMLResponse:
+def case_page(request: Request, ws: WorkspaceDep, actor: ActorDep, opened: CaseDep) -> HTMLResponse:
     """A case's testimonies, check-ins (overdue first), facilities and field users."""
     from tidetrace.intake import checkins, coding, publish
     from tidetrace.intake.access import assignments
@@ -658,8 +686,7 @@ def case_page(
     from tidetrace.vault.cases import list_cases
     from tidetrace.vault.crypto import day_now
 
-    unlocked = _unlocked(actor)
-    case = _case(ws, unlocked, case_id)
+    unlocked, _, case = opened
     with ws.engine.connect() as conn:
         assigned = assignments(conn, case.case_id)
     names = {c.id: c.name for c in list_cases(ws.engine, unlocked)}
@@ -677,14 +704,13 @@ def case_page(
     return render_page(request, "intake_case.html", ctx, title="Case intake", actor=actor)
 
 
-def _testimony_context(
-    ws: Workspace, unlocked: Any, factor: Any, case: Any, testimony_id: str
-) -> TestimonyContext:
+def _testimony_context(ws: Workspace, opened: Opened, testimony_id: str) -> TestimonyContext:
     from tidetrace.intake import coding
     from tidetrace.intake.questionnaire import get_questionnaire, vocabulary
     from tidetrace.intake.testimony import read_testimony
 
-    testimony = read_testimony(ws.engine, unlocked, case, testimony_id, factor)
+    case = opened.case
+    testimony = read_testimony(ws.engine, opened.unlocked, case, testimony_id, opened.factor)
     q = get_questionnaire(testimony.questionnaire)
     questions = [
         (x.id, x.ask(testimony.language), testimony.answers[x.id])
@@ -713,12 +739,14 @@ def _with_factor(actor: Any) -> tuple[Any, Any]:
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 def testimony_page(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, testimony_id: ItemIdPath
+    request: Request,
+    ws: WorkspaceDep,
+    actor: ActorDep,
+    testimony_id: ItemIdPath,
+    opened: TestimonyCaseDep,
 ) -> HTMLResponse:
     """One testimony: answers, photos, transcription versions, codings (a logged read)."""
-    unlocked, factor = _with_factor(actor)
-    case = _testimony_case(ws, unlocked, testimony_id)
-    ctx = _testimony_context(ws, unlocked, factor, case, testimony_id)
+    ctx = _testimony_context(ws, opened, testimony_id)
     return render_page(
         request,
         "intake_testimony.html",
@@ -735,18 +763,17 @@ def testimony_page(
 )
 def testimony_photo(
     ws: WorkspaceDep,
-    actor: ActorDep,
     testimony_id: ItemIdPath,
     page: Annotated[int, Path(ge=1, le=100)],
+    opened: TestimonyCaseDep,
     original: bool = False,
 ) -> Response:
     """A photographed page: the metadata-free copy, or the sealed original (a logged read)."""
     from tidetrace.intake.testimony import read_photo
 
-    unlocked, factor = _with_factor(actor)
-    case = _testimony_case(ws, unlocked, testimony_id)
+    role = "original" if original else "working"
     data, mime = read_photo(
-        ws, unlocked, case, testimony_id, page, factor, "original" if original else "working"
+        ws, opened.unlocked, opened.case, testimony_id, page, opened.factor, role
     )
     return Response(data, media_type=mime, headers={"Content-Disposition": "inline"})
 
@@ -757,14 +784,16 @@ def testimony_photo(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 async def add_text_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, testimony_id: ItemIdPath
+    request: Request,
+    ws: WorkspaceDep,
+    testimony_id: ItemIdPath,
+    opened: TestimonyCaseDep,
 ) -> Response:
     """Save a corrected transcription or a translation as a new version."""
     from tidetrace.intake.testimony import add_text
 
     form = await request.form()
-    unlocked, factor = _with_factor(actor)
-    case = _testimony_case(ws, unlocked, testimony_id)
+    unlocked, factor, case = opened
     add_text(
         ws.engine,
         unlocked,
@@ -784,14 +813,16 @@ async def add_text_route(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 async def add_tag_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, testimony_id: ItemIdPath
+    request: Request,
+    ws: WorkspaceDep,
+    testimony_id: ItemIdPath,
+    opened: TestimonyCaseDep,
 ) -> Response:
     """Tag an answer span with an ILO indicator and/or a fact."""
     from tidetrace.intake.coding import add_tag
 
     form = await request.form()
-    unlocked, factor = _with_factor(actor)
-    case = _testimony_case(ws, unlocked, testimony_id)
+    unlocked, factor, case = opened
     add_tag(
         ws.engine,
         unlocked,
@@ -818,14 +849,16 @@ async def add_tag_route(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 async def propose_quote_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, testimony_id: ItemIdPath
+    request: Request,
+    ws: WorkspaceDep,
+    testimony_id: ItemIdPath,
+    opened: TestimonyCaseDep,
 ) -> Response:
     """Propose a span for quotation; it then waits for its redaction review."""
     from tidetrace.intake.publish import propose_quote
 
     form = await request.form()
-    unlocked, factor = _with_factor(actor)
-    case = _testimony_case(ws, unlocked, testimony_id)
+    unlocked, factor, case = opened
     quote_ = propose_quote(
         ws.engine,
         unlocked,
@@ -847,13 +880,12 @@ async def propose_quote_route(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 def quote_page(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, quote_id: ItemIdPath
+    request: Request, ws: WorkspaceDep, actor: ActorDep, quote_id: ItemIdPath, opened: QuoteCaseDep
 ) -> HTMLResponse:
     """A quote with its flags, and the redaction review form."""
     from tidetrace.intake.publish import get_quote
 
-    unlocked, factor = _with_factor(actor)
-    case = _quote_case(ws, unlocked, quote_id)
+    unlocked, factor, case = opened
     ctx = QuoteContext(quote=get_quote(ws.engine, unlocked, case, factor, quote_id))
     return render_page(request, "intake_quote.html", ctx, title="Quote review", actor=actor)
 
@@ -864,14 +896,13 @@ def quote_page(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 async def review_quote_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, quote_id: ItemIdPath
+    request: Request, ws: WorkspaceDep, quote_id: ItemIdPath, opened: QuoteCaseDep
 ) -> Response:
     """Approve the redacted text; every flag left in it must be kept with a reason."""
     from tidetrace.intake.publish import review_quote
 
     form = await request.form()
-    unlocked, factor = _with_factor(actor)
-    case = _quote_case(ws, unlocked, quote_id)
+    unlocked, factor, case = opened
     keep = {}
     for line in _text(form, "keep", 4000).splitlines():
         key, _, reason = line.partition("=")
@@ -894,12 +925,13 @@ async def review_quote_route(
     include_in_schema=False,
     dependencies=[Depends(TESTIMONY_READERS)],
 )
-def export_quote_route(ws: WorkspaceDep, actor: ActorDep, quote_id: ItemIdPath) -> JSONResponse:
+def export_quote_route(
+    ws: WorkspaceDep, quote_id: ItemIdPath, opened: QuoteCaseDep
+) -> JSONResponse:
     """The publishable quote (redacted text only); refused before the redaction review."""
     from tidetrace.intake.publish import export_quote
 
-    unlocked, factor = _with_factor(actor)
-    case = _quote_case(ws, unlocked, quote_id)
+    unlocked, factor, case = opened
     return JSONResponse(
         export_quote(ws.engine, unlocked, case, factor, quote_id),
         headers={"Content-Disposition": f'attachment; filename="quote-{quote_id}.json"'},
@@ -916,15 +948,14 @@ def facility_page(
     request: Request,
     ws: WorkspaceDep,
     actor: ActorDep,
-    case_id: CaseIdPath,
+    opened: CaseDep,
     name: Annotated[str, Query(min_length=1, max_length=255)],
     by_year: bool = False,
 ) -> HTMLResponse:
     """Per indicator and period: independent testimonies for and against; sign-offs."""
     from tidetrace.intake.coding import VERDICTS, facility_view
 
-    unlocked, factor = _with_factor(actor)
-    case = _case(ws, unlocked, case_id)
+    unlocked, factor, case = opened
     view = facility_view(ws.engine, unlocked, case, factor, name, by_year=by_year)
     ctx = FacilityContext(case_id=case.case_id, view=view, verdicts=VERDICTS)
     return render_page(request, "intake_facility.html", ctx, title=f"Facility {name}", actor=actor)
@@ -936,14 +967,13 @@ def facility_page(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 async def sign_off_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath
+    request: Request, ws: WorkspaceDep, case_id: CaseIdPath, opened: CaseDep
 ) -> Response:
     """Record an expert's consistency review of one cell on the custody log."""
     from tidetrace.intake.coding import sign_off
 
     form = await request.form()
-    unlocked, factor = _with_factor(actor)
-    case = _case(ws, unlocked, case_id)
+    unlocked, factor, case = opened
     facility = _text(form, "facility", 255)
     sign_off(
         ws.engine,
@@ -965,14 +995,13 @@ async def sign_off_route(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 async def schedule_checkin_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath
+    request: Request, ws: WorkspaceDep, case_id: CaseIdPath, opened: CaseDep
 ) -> Response:
     """Schedule a safety check-in for a codename."""
     from tidetrace.intake.checkins import schedule
 
     form = await request.form()
-    unlocked = _unlocked(actor)
-    case = _case(ws, unlocked, case_id)
+    unlocked, _, case = opened
     in_days = _text(form, "in_days", 5)
     schedule(
         ws.engine,
@@ -991,14 +1020,17 @@ async def schedule_checkin_route(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 async def record_checkin_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath, checkin_id: ItemIdPath
+    request: Request,
+    ws: WorkspaceDep,
+    case_id: CaseIdPath,
+    opened: CaseDep,
+    checkin_id: ItemIdPath,
 ) -> Response:
     """Record a check-in's outcome (sealed)."""
     from tidetrace.intake.checkins import record
 
     form = await request.form()
-    unlocked = _unlocked(actor)
-    case = _case(ws, unlocked, case_id)
+    unlocked, _, case = opened
     record(
         ws.engine, unlocked, case, checkin_id, _text(form, "outcome", 20), _text(form, "note", 4000)
     )
@@ -1011,14 +1043,13 @@ async def record_checkin_route(
     dependencies=[Depends(TESTIMONY_READERS)],
 )
 async def assign_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath
+    request: Request, ws: WorkspaceDep, case_id: CaseIdPath, opened: CaseDep
 ) -> Response:
     """Let a field user submit to this case."""
     from tidetrace.intake.access import assign
 
     form = await request.form()
-    unlocked = _unlocked(actor)
-    case = _case(ws, unlocked, case_id)
+    unlocked, _, case = opened
     assign(ws.engine, unlocked, case, _text(form, "user", 64))
     return _redirect(f"/intake/cases/{case_id}")
 
@@ -1028,15 +1059,12 @@ async def assign_route(
     include_in_schema=False,
     dependencies=[Depends(TESTIMONY_READERS)],
 )
-async def publish_route(
-    request: Request, ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath
-) -> Response:
+async def publish_route(request: Request, ws: WorkspaceDep, opened: CaseDep) -> Response:
     """Release k-suppressed aggregates to analysts."""
     from tidetrace.intake.publish import DEFAULT_K, publish_aggregates
 
     form = await request.form()
-    unlocked, factor = _with_factor(actor)
-    case = _case(ws, unlocked, case_id)
+    unlocked, factor, case = opened
     k_text = _text(form, "k", 3)
     publish_aggregates(
         ws.engine,
@@ -1190,12 +1218,11 @@ def api_receipts(ws: WorkspaceDep, actor: ActorDep) -> list[dict[str, Any]]:
     dependencies=[Depends(TESTIMONY_READERS)],
     responses=API_ERRORS,
 )
-def api_testimonies(ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath) -> list[dict[str, Any]]:
+def api_testimonies(ws: WorkspaceDep, opened: CaseDep) -> list[dict[str, Any]]:
     """A case's testimonies: id, codename, day (no content)."""
     from tidetrace.intake.testimony import list_testimonies
 
-    unlocked = _unlocked(actor)
-    return [asdict(t) for t in list_testimonies(ws.engine, unlocked, _case(ws, unlocked, case_id))]
+    return [asdict(t) for t in list_testimonies(ws.engine, opened.unlocked, opened.case)]
 
 
 @router.get(
@@ -1204,12 +1231,13 @@ def api_testimonies(ws: WorkspaceDep, actor: ActorDep, case_id: CaseIdPath) -> l
     dependencies=[Depends(TESTIMONY_READERS)],
     responses=API_ERRORS,
 )
-def api_testimony(ws: WorkspaceDep, actor: ActorDep, testimony_id: ItemIdPath) -> dict[str, Any]:
+def api_testimony(
+    ws: WorkspaceDep, testimony_id: ItemIdPath, opened: TestimonyCaseDep
+) -> dict[str, Any]:
     """One testimony, opened (a logged read)."""
     from tidetrace.intake.testimony import read_testimony
 
-    unlocked, factor = _with_factor(actor)
-    case = _testimony_case(ws, unlocked, testimony_id)
+    unlocked, factor, case = opened
     return asdict(read_testimony(ws.engine, unlocked, case, testimony_id, factor))
 
 
@@ -1221,15 +1249,14 @@ def api_testimony(ws: WorkspaceDep, actor: ActorDep, testimony_id: ItemIdPath) -
 )
 def api_facility(
     ws: WorkspaceDep,
-    actor: ActorDep,
-    case_id: CaseIdPath,
+    opened: CaseDep,
     name: Annotated[str, Query(min_length=1, max_length=255)],
 ) -> dict[str, Any]:
     """Independent testimonies per indicator and period at one facility, and sign-offs."""
     from tidetrace.intake.coding import facility_view
 
-    unlocked, factor = _with_factor(actor)
-    view = facility_view(ws.engine, unlocked, _case(ws, unlocked, case_id), factor, name)
+    unlocked, factor, case = opened
+    view = facility_view(ws.engine, unlocked, case, factor, name)
     return {
         "facility": view.facility,
         "testimonies": view.testimonies,
@@ -1266,9 +1293,11 @@ def api_aggregates(ws: WorkspaceDep) -> list[dict[str, Any]]:
     dependencies=[Depends(TESTIMONY_READERS)],
     responses=API_ERRORS,
 )
-def api_export_quote(ws: WorkspaceDep, actor: ActorDep, quote_id: ItemIdPath) -> dict[str, Any]:
+def api_export_quote(
+    ws: WorkspaceDep, quote_id: ItemIdPath, opened: QuoteCaseDep
+) -> dict[str, Any]:
     """An approved quote's redacted text (409 before its redaction review)."""
     from tidetrace.intake.publish import export_quote
 
-    unlocked, factor = _with_factor(actor)
-    return export_quote(ws.engine, unlocked, _quote_case(ws, unlocked, quote_id), factor, quote_id)
+    unlocked, factor, case = opened
+    return export_quote(ws.engine, unlocked, case, factor, quote_id)
