@@ -5,15 +5,17 @@ from ``--user`` or ``TIDETRACE_USER``, the password from ``TIDETRACE_PASSWORD`` 
 """
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tidetrace.cli.base import CliError
+from tidetrace.cli.base import CliError, open_workspace
 from tidetrace.settings import get_settings
 from tidetrace.workspace import Workspace
 
 if TYPE_CHECKING:
+    from tidetrace.vault.cases import CaseKeyring
     from tidetrace.vault.keys import UnlockedUser
 
 UserOption = Annotated[
@@ -37,3 +39,14 @@ def unlock_identity(ws: Workspace, user: str | None) -> "UnlockedUser":
             raise CliError("no password: run in a terminal, or set TIDETRACE_PASSWORD", exit_code=2)
         password = typer.prompt(f"password for {name}", hide_input=True)
     return unlock_user(ws.engine, name, password)
+
+
+def open_member_case(
+    home: Path | None, user: str | None, case: str
+) -> tuple[Workspace, "UnlockedUser", "CaseKeyring"]:
+    """The workspace, the unlocked acting user and a case they are a member of, opened."""
+    from tidetrace.vault.cases import open_case
+
+    ws = open_workspace(home)
+    actor = unlock_identity(ws, user)
+    return ws, actor, open_case(ws.engine, actor, case)

@@ -22,7 +22,7 @@ from tidetrace.cli.base import (
     open_workspace,
     print_json,
 )
-from tidetrace.cli.identity import CaseOption, UserOption, unlock_identity
+from tidetrace.cli.identity import CaseOption, UserOption, open_member_case, unlock_identity
 from tidetrace.settings import get_settings
 from tidetrace.workspace import Workspace
 
@@ -74,11 +74,7 @@ def _factor(ws: Workspace, actor: "UnlockedUser", code: str | None) -> "SecondFa
 def _member(
     home: Path | None, user: str | None, case: str, code: str | None = None, *, factor: bool = True
 ) -> tuple[Workspace, "UnlockedUser", "CaseKeyring", "SecondFactor | None"]:
-    from tidetrace.vault.cases import open_case
-
-    ws = open_workspace(home)
-    actor = unlock_identity(ws, user)
-    keyring = open_case(ws.engine, actor, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     return ws, actor, keyring, _factor(ws, actor, code) if factor else None
 
 
