@@ -3,12 +3,17 @@
 Never ``playwright install``: the browser is ``/usr/bin/chromium`` from ``make test``.
 """
 
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -53,3 +58,55 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         instance.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass
+class Served:
+    """``tidetrace serve`` in a subprocess, and the file its output goes to."""
+
+    url: str
+    port: int
+    output: Path
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.output.read_text(errors="replace")
+
+
+@contextmanager
+def serve_command(home: Path, database_url: str, output: Path) -> Iterator[Served]:
+    """The real ``tidetrace serve`` on a workspace, in a subprocess; yields where it listens.
+
+    A subprocess rather than :func:`serve`'s thread when a test checks what the server
+    logs: pytest attaches capture handlers to every logger, which would switch uvicorn's
+    access log back on in-process. Only this test's ``TIDETRACE_*`` settings reach it.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDETRACE_")} | {
+        "TIDETRACE_HOME": str(home),
+        "TIDETRACE_LOG_LEVEL": "DEBUG",
+    }
+    if database_url.startswith("postgresql"):
+        env["TIDETRACE_DATABASE_URL"] = database_url
+    command = [sys.executable, "-c", "from tidetrace.cli import main; main()"]
+    with open(output, "wb") as sink:
+        process = subprocess.Popen(
+            [*command, "serve", "--port", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(output.read_text()) from None
+                    time.sleep(0.1)
+            yield Served(f"http://127.0.0.1:{port}", port, output)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

@@ -8,28 +8,20 @@ Drives Debian's Chromium through Playwright; never ``playwright install``.
 
 import hashlib
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import ConsoleMessage, sync_playwright
 from sqlalchemy import select
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, Served, require_chromium, serve_command
 from tidetrace.intake import tipline
 from tidetrace.store.tables import metadata
 
 from .conftest import Intake, jpeg
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VENDOR = (
     Path(__file__).resolve().parents[2]
     / "tidetrace"
@@ -52,68 +44,11 @@ def test_vendored_libsodium_is_the_published_file() -> None:
     assert "Permission to use, copy, modify" in (VENDOR / "LICENSE").read_text()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Served:
-    """``tidetrace serve`` in a subprocess, and where its output goes."""
-
-    url: str
-    port: int
-    output: Path
-
-    def log(self) -> str:
-        return self.output.read_text(errors="replace")
-
-
 @pytest.fixture()
 def served(intake: Intake, tmp_path: Path) -> Iterator[Served]:
-    """The real ``tidetrace serve`` (uvicorn without access log) on the test workspace.
-
-    A subprocess, not a thread: pytest attaches capture handlers to every logger, which
-    would switch uvicorn's access log back on in-process.
-    """
-    port = _free_port()
-    output = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIDETRACE_")} | {
-        "TIDETRACE_HOME": str(intake.ws.home),
-        "TIDETRACE_LOG_LEVEL": "DEBUG",
-    }
-    if intake.ws.database_url.startswith("postgresql"):
-        env["TIDETRACE_DATABASE_URL"] = intake.ws.database_url
-    with open(output, "wb") as sink:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from tidetrace.cli import main; main()",
-                "serve",
-                "--port",
-                str(port),
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(output.read_text()) from None
-                    time.sleep(0.1)
-            yield Served(f"http://127.0.0.1:{port}", port, output)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    """The real ``tidetrace serve`` (uvicorn without access log) on the test workspace."""
+    with serve_command(intake.ws.home, intake.ws.database_url, tmp_path / "serve.log") as run:
+        yield run
 
 
 SPY = """() => {
@@ -144,8 +79,7 @@ def _dump(intake: Intake) -> bytes:
 def test_tip_form_with_javascript_on_and_off(
     served: Served, intake: Intake, tmp_path: Path
 ) -> None:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Chromium is not installed (make apt-test installs it)")
+    require_chromium()
     photo = tmp_path / "BROWSERNAMEMARKER.jpg"
     photo.write_bytes(jpeg(comment=b"BROWSERPHOTOMARKER"))
     SHOTS.mkdir(exist_ok=True)
