@@ -23,6 +23,9 @@ SETTINGS_HELP: dict[str, str] = {
     "TIDETRACE_PASSWORD": "Vault password for non-interactive CLI use (default: TTY prompt).",
     "TIDETRACE_TSA_URL": "RFC 3161 timestamp authority URL for custody checkpoints (default none).",
     "TIDETRACE_TSA_CA_FILE": "PEM CA certificate(s) to verify timestamp tokens against.",
+    "TIDETRACE_CAPTURE_ALLOW_HOSTS": (
+        "Comma-separated hosts or IPs web URL captures may reach though not public (default none)."
+    ),
 }
 
 
@@ -73,6 +76,7 @@ class Settings:
     password: str | None = field(default=None, repr=False)
     tsa_url: str | None = None
     tsa_ca_file: Path | None = None
+    capture_allow_hosts: tuple[str, ...] = ()
 
 
 def get_settings() -> Settings:
@@ -91,4 +95,9 @@ def get_settings() -> Settings:
         password=os.environ.get("TIDETRACE_PASSWORD") or None,
         tsa_url=_env_str("TIDETRACE_TSA_URL"),
         tsa_ca_file=Path(tsa_ca) if (tsa_ca := _env_str("TIDETRACE_TSA_CA_FILE")) else None,
+        capture_allow_hosts=tuple(
+            h.strip()
+            for h in (_env_str("TIDETRACE_CAPTURE_ALLOW_HOSTS") or "").split(",")
+            if h.strip()
+        ),
     )

@@ -13,6 +13,7 @@ import pytest
 from tests.vault import samples
 from tests.vault.conftest import LocalTsa, Site, Vault
 from tidetrace.vault import capture, items
+from tidetrace.vault.netguard import AddressGuard
 from tidetrace.vault.verify import verify_contents, verify_vault
 
 PAGE = """<!doctype html><html><head><title>Seafood plant hiring notice</title>
@@ -158,3 +159,18 @@ def test_https_capture_records_tls_facts(vault: Vault, https_site: str, tsa: Loc
     assert tls["certificate"]["subject"] == "CN=127.0.0.1"
     assert tls["certificate"]["issuer"] == "CN=tidetrace test root"
     assert len(tls["certificate"]["sha256"]) == 64
+
+
+def test_guarded_https_capture_checks_the_certificate_against_the_host_name(
+    https_site: str, tsa: LocalTsa
+) -> None:
+    """The connection goes to the checked IP, but TLS still verifies the URL's host name."""
+    port = https_site.rstrip("/").rsplit(":", 1)[1]
+    context = ssl.create_default_context(cafile=str(tsa.ca_file))
+    guard = AddressGuard.from_hosts(["127.0.0.1"], resolver=lambda host, p: ["127.0.0.1"])
+    got = capture.fetch(f"https://localhost:{port}/", verify=context, guard=guard)
+    assert got.status == 200 and "localhost" in got.facts["tls"]["certificate"]["dns_names"]
+    # The certificate names 127.0.0.1 and localhost, not this host: refused, although the
+    # connection went to 127.0.0.1 (which the certificate does name).
+    with pytest.raises(capture.CaptureError, match=r"certificate|hostname"):
+        capture.fetch(f"https://elsewhere.test:{port}/", verify=context, guard=guard)

@@ -36,6 +36,7 @@ from tidetrace.vault.items import (
     store_item,
 )
 from tidetrace.vault.keys import UnlockedUser
+from tidetrace.vault.netguard import AddressGuard
 from tidetrace.vault.sniff import sniff_bytes
 from tidetrace.vault.strip import StripError, make_working_copy
 from tidetrace.workspace import Workspace
@@ -177,6 +178,7 @@ def fetch(
     verify: bool | ssl.SSLContext = True,
     timeout: float = TIMEOUT,
     max_bytes: int = MAX_CAPTURE,
+    guard: AddressGuard | None = None,
 ) -> Capture:
     """GET ``url``, following up to 5 redirects, and record every exchange as WARC.
 
@@ -186,9 +188,12 @@ def fetch(
             over an unverifiable connection fails rather than record an impostor's page.
         timeout: seconds per request.
         max_bytes: largest response body accepted.
+        guard: check every hop's address before connecting, and connect to the checked
+            address (captures asked for over HTTP); None trusts the caller (the CLI).
 
     Raises:
         CaptureError: not http(s), unreachable, too many redirects, too large.
+        RefusedAddress: the guard refused a hop's address.
     """
     if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).hostname:
         raise CaptureError(f"{url!r}: only http and https URLs can be captured")
@@ -207,9 +212,15 @@ def fetch(
         "Accept": "*/*",
         "Accept-Encoding": "gzip, deflate",
     }
-    with httpx.Client(verify=verify, timeout=timeout, follow_redirects=False) as client:
+    # A guarded capture ignores proxy variables: a proxy would connect on our behalf to
+    # whatever its own resolver says, out of the guard's sight.
+    with httpx.Client(
+        verify=verify, timeout=timeout, follow_redirects=False, trust_env=guard is None
+    ) as client:
         for _hop in range(MAX_REDIRECTS + 1):
-            request = client.build_request("GET", current, headers=headers)
+            if urlsplit(current).scheme.lower() not in ("http", "https"):
+                raise CaptureError(f"{current!r}: a redirect left http(s)")
+            request = _request(client, current, headers, guard)
             try:
                 response = client.send(request, stream=True)
             except httpx.HTTPError as exc:
@@ -229,7 +240,7 @@ def fetch(
                 response.close()
             captured_at = now_iso()
             ip = str(server[0]) if isinstance(server, tuple) and server else None
-            _write_exchange(writer, request, response, bytes(raw), ip)
+            _write_exchange(writer, current, request, response, bytes(raw), ip)
             location = response.headers.get("location")
             if response.is_redirect and location:
                 redirects.append({"url": current, "status": response.status_code})
@@ -268,8 +279,32 @@ def fetch(
     raise CaptureError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
 
+def _request(
+    client: httpx.Client, url: str, headers: dict[str, str], guard: AddressGuard | None
+) -> httpx.Request:
+    """The request for one hop; with a guard, addressed to the checked IP itself.
+
+    The URL keeps its path and query but names the checked address, so httpx makes no DNS
+    lookup of its own; ``Host`` and the TLS server name (which the certificate is verified
+    against) stay the original host's.
+    """
+    if guard is None:
+        return client.build_request("GET", url, headers=headers)
+    pinned = guard.pin(url)
+    original = httpx.URL(url)
+    target = original.copy_with(host=pinned.address)
+    hop_headers = {**headers, "Host": original.netloc.decode("ascii")}
+    extensions = {"sni_hostname": pinned.host} if original.scheme == "https" else {}
+    return client.build_request("GET", target, headers=hop_headers, extensions=extensions)
+
+
 def _write_exchange(
-    writer: WARCWriter, request: httpx.Request, response: httpx.Response, raw: bytes, ip: str | None
+    writer: WARCWriter,
+    url: str,
+    request: httpx.Request,
+    response: httpx.Response,
+    raw: bytes,
+    ip: str | None,
 ) -> None:
     target = request.url.raw_path.decode("ascii", "replace")
     req_headers = StatusAndHeaders(
@@ -283,7 +318,6 @@ def _write_exchange(
         protocol=response.http_version,
     )
     warc_headers = {"WARC-IP-Address": ip} if ip else None
-    url = str(request.url)
     record = writer.create_warc_record(
         url,
         "response",
@@ -383,6 +417,7 @@ def capture_url(
     grade: str | None = None,
     verify: bool | ssl.SSLContext = True,
     tsa_url: str | None = None,
+    guard: AddressGuard | None = None,
     **extra: Any,
 ) -> AddResult:
     """Capture ``url`` into a case as a web page or social post item.
@@ -401,12 +436,13 @@ def capture_url(
         grade: Admiralty grade.
         verify: TLS verification, as for :func:`fetch`.
         tsa_url: timestamp the custody log afterwards.
+        guard: refuse non-public addresses, as for :func:`fetch` (web and API captures).
         **extra: platform, account, posted_at, caption, engagement …
     """
     unknown = set(extra) - AMENDABLE
     if unknown:
         raise TidetraceError(f"unknown item fields: {', '.join(sorted(unknown))}")
-    capture = fetch(url, verify=verify)
+    capture = fetch(url, verify=verify, guard=guard)
     page_title, text = html_text(capture.body, capture.content_type)
     platform = extra.pop("platform", None) or platform_of(capture.final_url)
     meta = ItemMeta(
