@@ -512,19 +512,33 @@ def evidence_export(
         bool, typer.Option("--originals", help="Include the originals, metadata and all.")
     ] = False,
     purpose: Annotated[str | None, typer.Option(help="Why (logged).")] = None,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="bundle (zip verifiable offline) or ftm (FtM JSON lines: Evidence and "
+            "Claim entities, metadata and hashes only)",
+        ),
+    ] = "bundle",
     user: UserOption = None,
     home: HomeOption = None,
 ) -> None:
     """Export a bundle verifiable offline: files, manifest, custody log, timestamps, keys.
 
     Inside the zip, 'python3 verify_bundle.py' checks it with no tidetrace installed.
+    With --format ftm: the case's items and claims as FtM entities (no file contents).
 
     Example: tidetrace evidence export --case C -o petition.zip --purpose "CBP petition"
     """
     from tidetrace.vault.bundle import DEFAULT_ROLES, export_bundle
 
+    if format_ not in ("bundle", "ftm"):
+        raise CliError(f"--format: {format_!r} is not bundle or ftm", exit_code=2)
     settings = get_settings()
     ws, actor, keyring = _open(home, user, case)
+    if format_ == "ftm":
+        _export_ftm(ws, actor, keyring, output, items_, originals, purpose)
+        return
     roles = (*DEFAULT_ROLES, "original") if originals else DEFAULT_ROLES
     result = export_bundle(
         ws, actor, keyring, output, item_ids=list(items_ or []) or None, roles=roles,
@@ -535,6 +549,32 @@ def evidence_export(
         f"wrote {result.path}: {result.files} file(s), {result.entries} custody entries, "
         f"{result.checkpoints} timestamp(s)"
     )
+
+
+def _export_ftm(
+    ws: Workspace,
+    actor: "UnlockedUser",
+    keyring: "CaseKeyring",
+    output: Path,
+    items_: list[str] | None,
+    originals: bool,
+    purpose: str | None,
+) -> None:
+    import tempfile
+
+    from tidetrace.vault.ftm import export_ftm, ftm_lines
+
+    if items_ or originals:
+        raise CliError("--format ftm exports the whole case and no files", exit_code=2)
+    entities = export_ftm(ws, actor, keyring, purpose=purpose)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target and renamed: a reader never sees half a file.
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=output.parent, suffix=".part", delete=False
+    ) as tmp:
+        tmp.writelines(ftm_lines(entities))
+    Path(tmp.name).replace(output)
+    typer.echo(f"wrote {output}: {len(entities)} FtM entities")
 
 
 @evidence_app.command("verify")
