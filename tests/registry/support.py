@@ -29,3 +29,29 @@ def write(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` and return the path."""
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# Bills of lading typed for these tests (SYNTHETIC): a year of shipments from the test
+# list's Taifeng plant, written two ways as filers do, to two US importers, and one bill
+# from an unrelated shipper. Weights are whole tonnes so sums are exact.
+TAIFENG_SPELLINGS = ("DANDONG TAIFENG FOODSTUFFS CO., LTD", "DANDONG TAIFENG FOODSTUFFS CO LTD")
+IMPORTERS = ("NORTH SEA IMPORTS INC", "BLUE HARBOR FOODS LLC")
+HS_CODES = ("030743", "160554")
+
+
+def synthetic_bills(rows: int = 12) -> str:
+    """A generic-layout CSV of SYNTHETIC bills; the Taifeng ones weigh 5..16 t in turn."""
+    lines = [
+        "bill_of_lading,arrival_date,shipper_name,shipper_address,shipper_country,"
+        "consignee_name,consignee_country,hs_code,weight,weight_unit"
+    ]
+    for i in range(rows):
+        lines.append(
+            f'TTSYN{i:07d},2023-{1 + i % 12:02d}-05,"{TAIFENG_SPELLINGS[i % 2]}",'
+            f'"DANDONG, LIAONING",CN,{IMPORTERS[i % 2]},US,{HS_CODES[i % 2]},{(5 + i) * 1000},KG'
+        )
+    lines.append(
+        "TTSYN9999999,2023-03-05,QINGDAO UNRELATED SEAFOOD CO LTD,QINGDAO,CN,"
+        "NORTH SEA IMPORTS INC,US,030743,7000,KG"
+    )
+    return "\n".join(lines) + "\n"

@@ -62,7 +62,7 @@ def test_result_carries_names_place_sources_and_candidates(registry_ws: Workspac
     # The candidate plant's observations are counted, not shown as the facility's own.
     assert candidate["findings"] >= 1
     assert data["findings"] == []
-    assert data["trade"]["available"] is False
+    assert data["trade"]["available"] is False  # no trade source given
     json.dumps(data, ensure_ascii=False)
 
 
@@ -204,26 +204,3 @@ def test_findings_follow_once_entity_resolution_links_the_plant(registry_ws: Wor
     statuses = {s.dataset: s.status for s in result.facility.sources}
     assert statuses == {"test_list": "listed", "case_outlaw_ocean": "mentioned"}
     assert any(link.relation.endswith("(asserted)") for link in result.supply_links)
-
-
-def test_trade_seam_counts_shipments_and_tonnage(registry_ws: Workspace) -> None:
-    shipments = []
-    for n, (kg, date) in enumerate([(12000, "2023-02-01"), (8000, "2023-05-01")]):
-        shipment = model.make_entity("Shipment")
-        shipment.id = f"test-bol-{n}"
-        shipment.add("billOfLading", f"BOL{n}")
-        shipment.add("shipper", TAIFENG)
-        shipment.add("consignee", "case-walmart")
-        shipment.add("weightKg", str(kg))
-        shipment.add("arrivalDate", date)
-        shipments.append(shipment)
-    _add(registry_ws, "test_trade", *shipments)
-    trade = lookup_code(registry_ws.engine, "2100/02153").trade
-    assert trade.available
-    assert trade.shipments == 2
-    assert trade.tonnage == 20.0
-    assert (trade.first_date, trade.last_date) == ("2023-02-01", "2023-05-01")
-    assert trade.consignees == ["Walmart"]
-    other = lookup_code(registry_ws.engine, "3700/02001").trade
-    assert other.available
-    assert other.shipments == 0

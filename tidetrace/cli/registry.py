@@ -18,6 +18,7 @@ from tidetrace.cli.base import (
     print_json,
 )
 from tidetrace.cli.groups import ingest_app, synth_app
+from tidetrace.cli.identity import UserOption, unlock_identity
 from tidetrace.exc import InputError
 
 __all__ = ["register"]
@@ -162,28 +163,47 @@ def lookup(
     image: Annotated[
         Path | None, typer.Option("--image", help="Photo of the stamp or box print.")
     ] = None,
+    user: UserOption = None,
+    case: Annotated[
+        str | None,
+        typer.Option("--case", help="With --user: only this case's evidence (id or name)."),
+    ] = None,
     as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
     """Which plant packed this? Look up an establishment code, typed or photographed.
 
     Shows the plant (names in every script, province and city, activities, lists and
-    dates), its operator and owners, sanctions and forced-labour list hits, what
-    investigations observed there, and near-miss codes. An unknown code exits 0 with
-    facility null; input that cannot be a code exits 2.
+    dates), its operator and owners, sanctions and forced-labour list hits, flags with
+    their evidence references, what investigations observed there, shipments from the
+    supply-chain graph, and near-miss codes. With --user (or --case), also the claims in
+    that member's cases about the plant, each recorded as viewed on the case's custody
+    log. An unknown code exits 0 with facility null; input that cannot be a code exits 2.
 
-    Example: tidetrace lookup "CN 2100/02153 EC" --json
+    Example: tidetrace lookup "CN 2100/02153 EC" --json --user alice
     """
-    from tidetrace.registry.lookup import MalformedCode, lookup_code
+    from tidetrace.registry.lookup import LookupResult, MalformedCode, lookup_code
+    from tidetrace.registry.trade import GraphTrade
 
     if (code is None) == (image is None):
         raise CliError("give a CODE or --image PHOTO (one of them)", exit_code=2)
     ws = open_workspace(home)
+    trade = GraphTrade(ws)
+
+    def with_evidence(result: LookupResult) -> LookupResult:
+        if (user is None and case is None) or result.facility is None:
+            return result
+        from tidetrace.registry.evidence import add_case_evidence
+
+        return add_case_evidence(ws, result, unlock_identity(ws, user), case)
+
+    # Whoever runs the CLI holds the workspace and may read the whole store: unrestricted.
     if code is not None:
         try:
-            result = lookup_code(ws.engine, code)
+            result = lookup_code(ws.engine, code, trade=trade, restricted=False)
         except MalformedCode as exc:
             raise CliError(f"not a code: {exc.detail}", exit_code=2) from None
+        with_evidence(result)
         if as_json:
             print_json(result.to_dict())
         else:
@@ -195,9 +215,11 @@ def lookup(
     if not image.is_file():
         raise InputError(image, "no such file")
     try:
-        found = lookup_photo(ws.engine, image.read_bytes())
+        found = lookup_photo(ws.engine, image.read_bytes(), trade=trade, restricted=False)
     except ImageRejected as exc:
         raise CliError(f"{image}: {exc.detail}", exit_code=2) from None
+    if found.result is not None:
+        with_evidence(found.result)
     if as_json:
         print_json(found.to_dict())
         return
@@ -254,6 +276,36 @@ def _print_result(data: dict[str, object]) -> None:
         )
     for finding in data.get("findings") or []:  # type: ignore[attr-defined]
         typer.echo(f"  {finding['kind']}: {finding['date'] or ''} {finding['text'] or ''}")
+    for flag in data.get("flags") or []:  # type: ignore[attr-defined]
+        since = f" since {flag['since']}" if flag["since"] else ""
+        refs = f" [evidence: {', '.join(flag['evidence'])}]" if flag["evidence"] else ""
+        typer.echo(
+            f"  FLAG ({flag['kind']}) via {flag['via']}: {flag['caption']}: "
+            f"{flag['reason']}{since}{refs}"
+        )
     trade = data.get("trade")
-    if isinstance(trade, dict) and trade.get("shipments"):
-        typer.echo(f"  shipments: {trade['shipments']}, {trade['tonnage']} t")
+    if isinstance(trade, dict):
+        if trade.get("shipments"):
+            typer.echo(
+                f"  shipments: {trade['shipments']}, {trade['tonnage']} t, "
+                f"{trade['first_date']} – {trade['last_date']} (graph {trade['graph_version']})"
+            )
+            for party in trade["consignees"]:
+                typer.echo(
+                    f"    to {party['name']}: {party['shipments']} shipments, {party['tonnage']} t"
+                )
+            if trade["hs_codes"]:
+                typer.echo(f"    HS codes: {', '.join(trade['hs_codes'])}")
+        if trade.get("note"):
+            typer.echo(f"  trade: {trade['note']}")
+    evidence = data.get("evidence")
+    if isinstance(evidence, list):
+        if not evidence:
+            typer.echo("  evidence in your cases: none about this plant")
+        for claim in evidence:
+            grades = f", grades {'/'.join(claim['grades'])}" if claim["grades"] else ""
+            typer.echo(
+                f"  EVIDENCE [{claim['case_name']}] ({claim['via']}) {claim['text']}: "
+                f"{claim['supporting']} supporting, {claim['contradicting']} contradicting, "
+                f"{claim['items']} items{grades}"
+            )

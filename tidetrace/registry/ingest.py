@@ -61,6 +61,7 @@ __all__ = [
     "ingest_rows",
     "is_synthetic_dataset",
     "normalise_code",
+    "operator_id",
     "read_generic",
     "read_traces",
 ]
@@ -487,16 +488,25 @@ def _build(row: RegistryRow, synthetic: bool, source_url: str | None) -> _Built:
         else:
             facility.add("publisher", row.source)
     facility.add("sourceUrl", source_url, quiet=True)
-    others: list[EntityProxy] = []
+    # The name a list gives is its operator's, the company holding the approval: as a
+    # Company it can be resolved with the shipper of a bill of lading (FtM never merges a
+    # Company into a Facility), which is how the lookup reaches the plant's trade.
+    operator = model.make_entity("Company")
     if row.operator_id is not None and row.operator_name is not None:
-        operator = model.make_entity("Company")
         operator.id = f"traces-operator-{re.sub(r'[^A-Za-z0-9]+', '-', row.operator_id)[:64]}"
         operator.add("name", row.operator_name)
-        operator.add("country", country)
-        operator.add("address", row.address)
-        facility.add("operator", operator.id)
-        others.append(operator)
-    return _Built(facility, code, row.approval, others)
+    else:
+        operator.id = operator_id(facility.id)
+        operator.add("name", row.name)
+    operator.add("country", country)
+    operator.add("address", row.address or ", ".join(p for p in (row.city, province) if p))
+    facility.add("operator", operator.id)
+    return _Built(facility, code, row.approval, [operator])
+
+
+def operator_id(facility: str) -> str:
+    """The id of the operator a list names beside a facility without an operator id."""
+    return facility.replace("estab-", "estab-operator-", 1)
 
 
 def _add(

@@ -1,14 +1,20 @@
 """Which plant packed this? The lookup of an establishment code, used by CLI, API and page.
 
 :func:`lookup_code` parses what a person typed (any printed form of the code), finds the
-registry facility, and gathers what the store knows around it: names in every script and
-their sources and dates, operator and owners, sanctions and forced-labour list hits,
-observations and replies from investigations, asserted supply links, shipments once trade
-records exist, and "did you mean" codes for near misses. Everything is one
-:class:`LookupResult`, whose :meth:`~LookupResult.to_dict` is the JSON the CLI prints and
-the API returns.
+registry facility, and gathers what tidetrace knows around it: names in every script and
+their sources and dates, operator and owners, sanctions and forced-labour list hits, flags
+(list hits, and for readers investigators' findings with their evidence references),
+observations and replies from investigations, asserted supply links, shipments from the
+supply-chain graph (:mod:`tidetrace.registry.trade`), and "did you mean" codes for near
+misses. Everything is one :class:`LookupResult`, whose :meth:`~LookupResult.to_dict` is
+the JSON the CLI prints and the API returns.
+
+Evidence from the vault is not part of this module's work: it is sealed per case, and
+only :func:`tidetrace.registry.evidence.add_case_evidence`, given a member's unlocked
+keys, adds it to a result (see there for why the public lookup never shows it).
 """
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -28,16 +34,21 @@ from tidetrace.ids.establishment import (
 )
 from tidetrace.ids.fei import FEI
 from tidetrace.registry.ingest import is_synthetic_dataset
+from tidetrace.registry.trade import TradeSource, TradeSummary, no_trade
 from tidetrace.store.datasets import DatasetInfo, get_dataset
 from tidetrace.store.entities import EntityStore
 from tidetrace.store.tables import dataset_table, statement_table
 
 __all__ = [
     "MAX_QUERY",
+    "PUBLIC_FLAG_KINDS",
     "CodeQuery",
+    "EvidenceClaim",
+    "FlagRef",
     "LookupResult",
     "MalformedCode",
     "Registry",
+    "cluster_members",
     "lookup_code",
     "lookup_parsed",
     "parse_code",
@@ -51,6 +62,11 @@ _ALLOWED = re.compile(r"^[A-Za-z0-9 /.\-:#()]+$")
 LIST_TOPICS = ("sanction", "export.control", "forced.labor", "debarment", "crime.traffick.human")
 CODE_PROPS = ("approvalCode", "feiNumber")
 MAX_SUGGESTIONS = 5
+# Flags that restate a public list (UN 1718 / OFAC DPRK listings, the UFLPA Entity List, CBP
+# Withhold Release Orders): anyone may see them. An investigator's ``finding`` flag is an
+# unpublished judgement whose evidence references may name vault items, so only those who
+# may read the store (the CLI, logged-in readers) see it, as in the graph's own pages.
+PUBLIC_FLAG_KINDS = ("list", "uflpa", "wro")
 
 
 class MalformedCode(TidetraceError):
@@ -224,19 +240,42 @@ class Candidate:
     criteria: list[str]
     status: str
     findings: int
+    flags: list["FlagRef"] = field(default_factory=list)
 
 
 @dataclass
-class TradeSummary:
-    """Shipments from the facility or its operators (empty until trade records exist)."""
+class FlagRef:
+    """A standing flag on the facility or an entity around it (see ``tidetrace flag``)."""
 
-    available: bool
-    shipments: int = 0
-    tonnage: float | None = None
-    first_date: str | None = None
-    last_date: str | None = None
-    consignees: list[str] = field(default_factory=list)
-    note: str = ""
+    id: int
+    entity_id: str
+    caption: str
+    via: str  # "facility", "operator", "owner", "candidate"
+    kind: str  # "list", "uflpa", "wro", "finding", "computed"
+    reason: str
+    evidence: list[str]
+    since: str | None
+    source: str
+    created_at: str
+
+
+@dataclass
+class EvidenceClaim:
+    """A claim in one of the asking member's cases about the facility (never public)."""
+
+    case_id: str
+    case_name: str
+    claim_id: str
+    text: str
+    via: str  # "facility", "operator", "candidate"
+    about: list[str]
+    indicator: str | None
+    period: str | None
+    supporting: int
+    contradicting: int
+    grades: list[str]
+    items: int
+    created_day: str
 
 
 @dataclass
@@ -267,8 +306,12 @@ class LookupResult:
         findings: observations and replies about the facility.
         candidates: plants known by name that may be this facility (unreviewed).
         supply_links: asserted supply links from documents.
-        trade: shipments and tonnage once trade records exist.
+        flags: standing flags on the facility, its operators and owners (risk).
+        trade: shipments, tonnage, consignees and HS codes from the supply-chain graph.
         suggestions: near-miss codes in the registry ("did you mean").
+        restricted: whether this is the public view (investigators' findings left out).
+        evidence: claims in the asking member's cases; None when not asked for (always in
+            the public view).
     """
 
     query: str
@@ -283,8 +326,11 @@ class LookupResult:
     findings: list[Finding] = field(default_factory=list)
     candidates: list[Candidate] = field(default_factory=list)
     supply_links: list[EntityRef] = field(default_factory=list)
-    trade: TradeSummary = field(default_factory=lambda: TradeSummary(available=False))
+    flags: list[FlagRef] = field(default_factory=list)
+    trade: TradeSummary = field(default_factory=no_trade)
     suggestions: list[Suggestion] = field(default_factory=list)
+    restricted: bool = True
+    evidence: list[EvidenceClaim] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -501,87 +547,6 @@ def _finding(entity: StatementEntity, subject_id: str) -> Finding | None:
     return None
 
 
-def trade_summary(reg: Registry, party_ids: list[str]) -> TradeSummary:
-    """Shipments sent by the facility or its operators, with tonnage.
-
-    This is the seam for trade records. It reads ``Shipment`` entities (``shipper``,
-    ``weightKg``, ``arrivalDate``, ``consignee``) from the statement store. Bills of lading
-    ingested by ``tidetrace.shipments`` are kept in Parquet and are not read here yet: the
-    graph's shipment sources (``tidetrace.graph.sources``) read both and are the natural
-    replacement for this body once they are settled. The :class:`TradeSummary` returned is
-    what CLI, API and page show.
-    """
-    st = statement_table
-    if not party_ids:
-        return TradeSummary(available=False, note="trade records are not connected yet")
-    with reg.engine.connect() as conn:
-        shipment_ids = [
-            r[0]
-            for r in conn.execute(
-                select(st.c.entity_id)
-                .where(
-                    and_(
-                        st.c.prop_type == "entity",
-                        st.c.value.in_(party_ids),
-                        st.c.schema == "Shipment",
-                        st.c.prop == "shipper",
-                    )
-                )
-                .distinct()
-            ).all()
-        ]
-        if not shipment_ids:
-            # Every Shipment has a shipper: probing entity-typed statements uses the index.
-            has_any = conn.execute(
-                select(st.c.entity_id)
-                .where(and_(st.c.prop_type == "entity", st.c.schema == "Shipment"))
-                .limit(1)
-            ).first()
-            note = (
-                "no shipments from this facility among the trade records in the store"
-                if has_any
-                else "trade records are not connected to the lookup yet"
-            )
-            return TradeSummary(available=has_any is not None, note=note)
-        weights: dict[str, float] = {}
-        dates: list[str] = []
-        consignees: dict[str, int] = {}
-        for start in range(0, len(shipment_ids), 500):
-            chunk = shipment_ids[start : start + 500]
-            for row in conn.execute(
-                select(st.c.entity_id, st.c.prop, st.c.value).where(
-                    and_(
-                        st.c.entity_id.in_(chunk),
-                        st.c.prop.in_(["weightKg", "arrivalDate", "consignee"]),
-                    )
-                )
-            ).all():
-                if row.prop == "weightKg":
-                    try:
-                        weights[row.entity_id] = max(
-                            weights.get(row.entity_id, 0.0), float(row.value)
-                        )
-                    except ValueError:
-                        continue
-                elif row.prop == "arrivalDate":
-                    dates.append(row.value)
-                else:
-                    consignees[row.value] = consignees.get(row.value, 0) + 1
-    top = sorted(consignees, key=lambda c: -consignees[c])[:5]
-    names = []
-    for cid in top:
-        entity = reg.store.get_entity(cid)
-        names.append(entity.caption if entity is not None else cid)
-    return TradeSummary(
-        available=True,
-        shipments=len(shipment_ids),
-        tonnage=round(sum(weights.values()) / 1000, 3) if weights else None,
-        first_date=min(dates) if dates else None,
-        last_date=max(dates) if dates else None,
-        consignees=names,
-    )
-
-
 def _cn_near_misses(code: str) -> dict[str, str]:
     """Well-formed codes one typo away from ``code``: a digit changed or two swapped."""
     digits = code.replace("/", "")
@@ -641,10 +606,90 @@ def suggest(reg: Registry, query: CodeQuery, raw: str) -> list[Suggestion]:
     return out[:MAX_SUGGESTIONS]
 
 
-def lookup_parsed(reg: Registry, query: CodeQuery, raw: str) -> LookupResult:
-    """Look up an already parsed code (the OCR path has parsed it)."""
+def cluster_members(reg: Registry, ids: Iterable[str]) -> dict[str, set[str]]:
+    """Each canonical id with the source ids resolution merged into it (itself included)."""
+    wanted = sorted(set(ids))
+    out: dict[str, set[str]] = {i: {i} for i in wanted}
+    if not wanted:
+        return out
+    st = statement_table
+    with reg.engine.connect() as conn:
+        rows = conn.execute(
+            select(st.c.canonical_id, st.c.entity_id)
+            .where(st.c.canonical_id.in_(wanted))
+            .distinct()
+        ).all()
+    for row in rows:
+        out[row.canonical_id].add(row.entity_id)
+    return out
+
+
+def _flags(
+    reg: Registry, subjects: dict[str, tuple[str, str]], members: dict[str, set[str]], public: bool
+) -> dict[str, list[FlagRef]]:
+    """Standing flags on ``subjects`` (canonical id → (via, caption)), by canonical id.
+
+    Flags are kept on the id they were given, which may be a member of a resolved cluster.
+    """
+    # The graph domain owns the flags table; imported here so that a lookup module import
+    # does not load the graph machinery (DuckDB, Arrow) before it is needed.
+    from tidetrace.graph.tables import flag_table as ft
+
+    owner = {m: cid for cid in subjects for m in members.get(cid, {cid})}
+    if not owner:
+        return {}
+    query = select(ft).where(and_(ft.c.entity_id.in_(sorted(owner)), ft.c.revoked_at.is_(None)))
+    if public:
+        query = query.where(ft.c.kind.in_(PUBLIC_FLAG_KINDS))
+    out: dict[str, list[FlagRef]] = {}
+    with reg.engine.connect() as conn:
+        rows = conn.execute(query.order_by(ft.c.id)).all()
+    for row in rows:
+        cid = owner[row.entity_id]
+        via, caption = subjects[cid]
+        evidence = json.loads(row.evidence) if row.evidence else []
+        out.setdefault(cid, []).append(
+            FlagRef(
+                id=row.id,
+                entity_id=row.entity_id,
+                caption=caption,
+                via=via,
+                kind=row.kind,
+                reason=row.reason,
+                evidence=[str(e) for e in evidence],
+                since=row.since,
+                source=row.source,
+                created_at=row.created_at,
+            )
+        )
+    return out
+
+
+def lookup_parsed(
+    reg: Registry,
+    query: CodeQuery,
+    raw: str,
+    *,
+    trade: TradeSource | None = None,
+    restricted: bool = True,
+) -> LookupResult:
+    """Look up an already parsed code (the OCR path has parsed it).
+
+    Args:
+        reg: the registry of the workspace.
+        query: the parsed code.
+        raw: the input as given.
+        trade: where shipments come from (:class:`~tidetrace.registry.trade.GraphTrade`);
+            None leaves the trade section empty, saying it was not consulted.
+        restricted: the public view: investigators' ``finding`` flags are left out.
+    """
     result = LookupResult(
-        query=raw, code=query.code, scheme=query.scheme, decoded=query.parts, facility=None
+        query=raw,
+        code=query.code,
+        scheme=query.scheme,
+        decoded=query.parts,
+        facility=None,
+        restricted=restricted,
     )
     found = reg.find(query.forms)
     entities = [e for e in (reg.store.get_entity(fid) for fid in sorted(found)) if e is not None]
@@ -694,8 +739,22 @@ def lookup_parsed(reg: Registry, query: CodeQuery, raw: str) -> LookupResult:
                     result.supply_links.append(_ref(customer, f"{relation} ({basis})"))
         elif ref.schema.is_a("Similar"):
             result.candidates.extend(_candidates(reg, ref, members))
-    party_ids = members | {p.id for p in parties[1:] if p.id is not None}
-    result.trade = trade_summary(reg, sorted(party_ids))
+    # Risk: flags on the facility, its operators and owners, and (apart) on candidate plants.
+    flag_subjects = {p.id: (subjects.get(p.id, "linked"), p.caption) for p in parties if p.id}
+    for cand in result.candidates:
+        flag_subjects.setdefault(cand.plant.id, ("candidate", cand.plant.caption))
+    cluster = cluster_members(reg, [i for i in flag_subjects if i != facility.id])
+    cluster[facility.id] = members
+    flags = _flags(reg, flag_subjects, cluster, public=restricted)
+    for cand in result.candidates:
+        cand.flags = flags.pop(cand.plant.id, []) if cand.plant.id not in subjects else []
+    result.flags = [f for cid in flag_subjects if cid in flags for f in flags[cid]]
+    if trade is None:
+        result.trade = no_trade()
+    else:
+        # The facility and its operators ship; owners are parents with trade of their own.
+        shippers = [p.id for p in parties if p.id and subjects.get(p.id) != "owner"]
+        result.trade = trade.summary({pid: sorted(cluster.get(pid, {pid})) for pid in shippers})
     return result
 
 
@@ -724,12 +783,21 @@ def _candidates(reg: Registry, similar: StatementEntity, members: set[str]) -> l
     return out
 
 
-def lookup_code(engine: Engine, text: str) -> LookupResult:
+def lookup_code(
+    engine: Engine,
+    text: str,
+    *,
+    trade: TradeSource | None = None,
+    restricted: bool = True,
+) -> LookupResult:
     """Look up a typed code.
 
     Args:
         engine: the workspace database.
         text: the code in any printed form.
+        trade: where shipments come from, usually ``GraphTrade(ws)``; None leaves the
+            trade section empty.
+        restricted: the public view (the default): investigators' findings left out.
 
     Returns:
         The result; ``facility`` is None for a well-formed code that no list has.
@@ -738,7 +806,7 @@ def lookup_code(engine: Engine, text: str) -> LookupResult:
         MalformedCode: when the input cannot be a code.
     """
     query = parse_code(text)
-    return lookup_parsed(Registry(engine), query, text.strip())
+    return lookup_parsed(Registry(engine), query, text.strip(), trade=trade, restricted=restricted)
 
 
 def describe_province(code: str) -> str | None:

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 from tidetrace.exc import TidetraceError
 from tidetrace.ids.establishment import EstablishmentCode, repair
 from tidetrace.registry.lookup import LookupResult, Registry, lookup_parsed, parse_code
+from tidetrace.registry.trade import TradeSource
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -489,8 +490,16 @@ class PhotoLookup:
         }
 
 
-def lookup_photo(engine: Engine, data: bytes) -> PhotoLookup:
+def lookup_photo(
+    engine: Engine,
+    data: bytes,
+    *,
+    trade: TradeSource | None = None,
+    restricted: bool = True,
+) -> PhotoLookup:
     """Read a stamp photo against the workspace's registry and look up the best code.
+
+    ``trade`` and ``restricted`` are passed to the lookup (see :func:`lookup_code`).
 
     Raises:
         ImageRejected: not an image we read.
@@ -499,5 +508,8 @@ def lookup_photo(engine: Engine, data: bytes) -> PhotoLookup:
     reg = Registry(engine)
     ocr = read_stamp(data, reg.exists)
     best = ocr.best
-    result = lookup_parsed(reg, parse_code(best.code), best.code) if best is not None else None
+    result = None
+    if best is not None:
+        query = parse_code(best.code)
+        result = lookup_parsed(reg, query, best.code, trade=trade, restricted=restricted)
     return PhotoLookup(ocr=ocr, result=result)

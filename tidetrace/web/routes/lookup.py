@@ -12,6 +12,12 @@ stored. Uploads are limited in size and their type is taken from their first byt
 The photo form is a public POST, so it carries the app's double-submit CSRF token. JSON
 clients of ``POST /api/lookup/image`` do the same with any random value: the same string
 in a ``tidetrace_csrf`` cookie and an ``X-CSRF-Token`` header.
+
+The public answers (``/api/lookup``, ``/api/lookup/image``) are the same for everyone,
+signed in or not: list flags but no investigator findings, never evidence. The page adds,
+for a signed-in reader, investigators' findings, and for a case member whose keys are
+unlocked in the session, "Evidence in your cases" (:mod:`tidetrace.registry.evidence`).
+Its JSON twin for members is ``GET /api/lookup/member``, behind a login.
 """
 
 import threading
@@ -23,13 +29,15 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from tidetrace.exc import TidetraceError
-from tidetrace.registry.lookup import MalformedCode, lookup_code
+from tidetrace.registry.lookup import LookupResult, MalformedCode, lookup_code
 from tidetrace.registry.ocr import MAX_IMAGE_BYTES, ImageRejected, lookup_photo
+from tidetrace.registry.trade import GraphTrade
 from tidetrace.web.context import doc
 from tidetrace.web.csrf import form_token
-from tidetrace.web.deps import PUBLIC, SettingsDep, WorkspaceDep
+from tidetrace.web.deps import PUBLIC, READ, Actor, SettingsDep, WorkspaceDep, actor_for
 from tidetrace.web.models import ErrorResponse
 from tidetrace.web.render import render_page
+from tidetrace.workspace import Workspace
 
 __all__ = ["STRINGS", "LookupContext", "choose_language", "router"]
 
@@ -86,6 +94,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "supply": "Where its product goes (asserted by documents)",
         "trade": "Shipments",
         "shipments": "{n} shipments, {t} tonnes, {first} – {last}",
+        "trade_to": "Received by",
+        "trade_hs": "HS codes declared",
+        "trade_source": "From bills of lading in the supply-chain graph ({version}).",
+        "trade_none": "No shipments from this plant in the trade records of this database.",
+        "trade_stale": "The graph is older than the newest trade records; these numbers may "
+        "be incomplete.",
+        "consignee_share": "{n} shipments, {t} t",
+        "flags": "Flags",
+        "flag_since": "since {date}",
+        "flag_evidence": "evidence",
+        "flag_kind_list": "sanctions list",
+        "flag_kind_uflpa": "UFLPA Entity List",
+        "flag_kind_wro": "Withhold Release Order",
+        "flag_kind_finding": "investigator finding",
+        "flag_kind_computed": "computed",
+        "evidence": "Evidence in your cases",
+        "evidence_note": "Only members of a case see this. Opening it here is recorded on "
+        "the case's custody log.",
+        "evidence_none": "None of your cases has a claim about this plant.",
+        "evidence_locked": "Your evidence keys are not unlocked in this session: log out and "
+        "log in again to see evidence from your cases.",
+        "evidence_counts": "{s} supporting, {c} contradicting, {n} items",
+        "grades": "grades",
         "ocr_read": "Read from the photo",
         "ocr_none": "No establishment code could be read from the photo. Try a sharper, "
         "straighter photo, or type the code.",
@@ -139,6 +170,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "supply": "产品去向（文件所称）",
         "trade": "货运记录",
         "shipments": "{n} 批货物，{t} 吨，{first} – {last}",
+        "trade_to": "收货方",
+        "trade_hs": "申报的 HS 编码",
+        "trade_source": "来自供应链图中的提单（{version}）。",
+        "trade_none": "本数据库的贸易记录中没有该工厂的货运。",
+        "trade_stale": "供应链图早于最新的贸易记录，这些数字可能不完整。",
+        "consignee_share": "{n} 批，{t} 吨",
+        "flags": "风险标记",
+        "flag_since": "自 {date} 起",
+        "flag_evidence": "证据",
+        "flag_kind_list": "制裁名单",
+        "flag_kind_uflpa": "UFLPA 实体清单",
+        "flag_kind_wro": "暂扣令",
+        "flag_kind_finding": "调查人员发现",
+        "flag_kind_computed": "计算得出",
+        "evidence": "您的案件中的证据",
+        "evidence_note": "只有案件成员能看到此内容。在此查看会记入案件的保管日志。",
+        "evidence_none": "您的案件中没有关于该工厂的主张。",
+        "evidence_locked": "您的证据密钥在本次会话中未解锁：请退出后重新登录以查看案件证据。",
+        "evidence_counts": "{s} 项支持，{c} 项反驳，{n} 件证据",
+        "grades": "评级",
         "ocr_read": "照片识别结果",
         "ocr_none": "无法从照片中识别出企业编号。请尝试更清晰、更端正的照片，或直接输入编号。",
         "confidence": "置信度",
@@ -192,6 +243,28 @@ STRINGS: dict[str, dict[str, str]] = {
         "supply": "제품이 가는 곳 (문서 주장)",
         "trade": "선적 기록",
         "shipments": "{n}건, {t}톤, {first} – {last}",
+        "trade_to": "수하인",
+        "trade_hs": "신고된 HS 코드",
+        "trade_source": "공급망 그래프의 선하증권 기준 ({version}).",
+        "trade_none": "이 데이터베이스의 무역 기록에는 이 시설의 선적이 없습니다.",
+        "trade_stale": "그래프가 최신 무역 기록보다 오래되어 수치가 불완전할 수 있습니다.",
+        "consignee_share": "{n}건, {t}톤",
+        "flags": "위험 표시",
+        "flag_since": "{date}부터",
+        "flag_evidence": "증거",
+        "flag_kind_list": "제재 목록",
+        "flag_kind_uflpa": "UFLPA 기업 목록",
+        "flag_kind_wro": "통관 보류 명령",
+        "flag_kind_finding": "조사관 발견",
+        "flag_kind_computed": "계산됨",
+        "evidence": "내 사건의 증거",
+        "evidence_note": "사건 구성원만 볼 수 있습니다. 여기서 열람하면 사건의 보관 기록에 "
+        "남습니다.",
+        "evidence_none": "내 사건 중 이 시설에 관한 주장은 없습니다.",
+        "evidence_locked": "이 세션에서 증거 키가 잠겨 있습니다. 사건 증거를 보려면 로그아웃 "
+        "후 다시 로그인하세요.",
+        "evidence_counts": "지지 {s}건, 반박 {c}건, 증거 {n}건",
+        "grades": "등급",
         "ocr_read": "사진에서 읽은 번호",
         "ocr_none": "사진에서 등록번호를 읽을 수 없습니다. 더 선명하고 반듯한 사진을 올리거나 "
         "번호를 입력하세요.",
@@ -250,8 +323,29 @@ class LookupContext:
         metadata=doc("What the photo gave (OcrResult.to_dict), after an upload.")
     )
     error: str | None = field(metadata=doc("Why the input was refused, in one line."))
+    evidence_locked: bool = field(
+        metadata=doc("A case member whose evidence keys are not unlocked in this session.")
+    )
     form_token: str = field(metadata=doc("Pre-session CSRF token of the photo form."))
     max_mb: int = field(metadata=doc("Largest photo accepted, in MB."))
+
+
+def _for_viewer(ws: Workspace, actor: Actor, result: LookupResult) -> bool:
+    """Add a case member's evidence to a page's result; True when their keys are locked.
+
+    Called only for pages: the public JSON answers never carry evidence.
+    """
+    if not actor.can_write or result.facility is None:
+        return False
+    from tidetrace.registry.evidence import add_case_evidence
+    from tidetrace.vault.keys import VaultLocked, session_user
+
+    try:
+        unlocked = session_user(actor.token, actor.user)
+    except VaultLocked:
+        return True
+    add_case_evidence(ws, result, unlocked)
+    return False
 
 
 def _upload_limit(max_upload_mb: int) -> int:
@@ -267,6 +361,7 @@ def _context(request: Request, lang: str, max_mb: int) -> LookupContext:
         result=None,
         ocr=None,
         error=None,
+        evidence_locked=False,
         form_token=form_token(request),
         max_mb=max_mb,
     )
@@ -309,12 +404,16 @@ def lookup_page(
     typed = code.strip()
     ctx = _context(request, language, max_mb)
     if typed:
+        actor = actor_for(request)
         try:
-            result = lookup_code(ws.engine, typed)
+            result = lookup_code(
+                ws.engine, typed, trade=GraphTrade(ws), restricted=not actor.can_read
+            )
         except MalformedCode as exc:
             ctx.error = exc.detail
             status = 400
         else:
+            ctx.evidence_locked = _for_viewer(ws, actor, result)
             ctx.code = result.code
             ctx.result = result.to_dict()
     _language_links(ctx)
@@ -329,11 +428,11 @@ def _read_upload(photo: UploadFile, limit: int) -> bytes:
     return data
 
 
-def _photo_lookup(ws: WorkspaceDep, data: bytes) -> Any:
+def _photo_lookup(ws: WorkspaceDep, data: bytes, restricted: bool = True) -> Any:
     if not _OCR_SLOTS.acquire(timeout=_OCR_WAIT):
         raise TidetraceError(STRINGS["en"]["busy"], status=503)
     try:
-        return lookup_photo(ws.engine, data)
+        return lookup_photo(ws.engine, data, trade=GraphTrade(ws), restricted=restricted)
     finally:
         _OCR_SLOTS.release()
 
@@ -356,8 +455,9 @@ def lookup_image_page(
     limit = _upload_limit(settings.max_upload_mb)
     ctx = _context(request, language, limit // MIB)
     status = 200
+    actor = actor_for(request)
     try:
-        found = _photo_lookup(ws, _read_upload(photo, limit))
+        found = _photo_lookup(ws, _read_upload(photo, limit), restricted=not actor.can_read)
     except ImageRejected as exc:
         ctx.error = exc.detail
         status = exc.status
@@ -369,6 +469,7 @@ def lookup_image_page(
     else:
         ctx.ocr = found.ocr.to_dict()
         if found.result is not None:
+            ctx.evidence_locked = _for_viewer(ws, actor, found.result)
             ctx.result = found.result.to_dict()
             ctx.code = found.result.code
     finally:
@@ -397,12 +498,44 @@ def api_lookup(
     ws: WorkspaceDep,
     code: Annotated[str, Query(min_length=1, max_length=1000, description="Code as printed.")],
 ) -> JSONResponse:
-    """The plant a code belongs to, with lists, list hits, findings and near-miss codes.
+    """The plant a code belongs to, with lists, list hits, flags, trade and near-miss codes.
 
     An unknown code answers 200 with ``facility: null`` (and ``suggestions``); input that
-    cannot be a code answers 400 with a one-line ``detail``. Public: no login.
+    cannot be a code answers 400 with a one-line ``detail``. Public: no login, and the same
+    answer for everyone: no investigators' findings, ``evidence`` always null.
     """
-    return JSONResponse(lookup_code(ws.engine, code).to_dict())
+    return JSONResponse(lookup_code(ws.engine, code, trade=GraphTrade(ws)).to_dict())
+
+
+@router.get(
+    "/api/lookup/member",
+    summary="Look up an establishment code, with findings and your cases' evidence",
+    tags=["lookup"],
+    responses={
+        200: {"description": "The lookup, unrestricted; evidence when you hold case keys."},
+        401: {"model": ErrorResponse, "description": "Not logged in, or vault keys locked."},
+        403: {"model": ErrorResponse, "description": "The role may not read the store."},
+        **LOOKUP_ERRORS,
+    },
+)
+def api_lookup_member(
+    ws: WorkspaceDep,
+    actor: Annotated[Actor, Depends(READ)],
+    code: Annotated[str, Query(min_length=1, max_length=1000, description="Code as printed.")],
+) -> JSONResponse:
+    """``/api/lookup`` for signed-in readers: investigators' findings with their evidence.
+
+    For a case member (investigator, admin) whose vault keys are unlocked in the session,
+    ``evidence`` lists the claims in their cases about the plant, each recorded as viewed
+    on the case's custody log; for a member whose keys are locked it answers 401. Other
+    readers get ``evidence: null``.
+    """
+    result = lookup_code(ws.engine, code, trade=GraphTrade(ws), restricted=False)
+    if _for_viewer(ws, actor, result):
+        from tidetrace.vault.keys import VaultLocked
+
+        raise VaultLocked(STRINGS["en"]["evidence_locked"])
+    return JSONResponse(result.to_dict())
 
 
 @router.post(
