@@ -2,26 +2,40 @@
 
 Layout under ``<workspace>/graph/``::
 
-    parts/<partition>.parquet          shipments of one source partition, aggregated per
-    parts/<partition>.parties.parquet  (shipper, consignee, notify, day, HS) with raw ids
-    parts/manifest.json                partition → fingerprint, so unchanged ones are skipped
-    v<N>/events_src.parquet            observed edge events, canonical node numbers, by src
+    parts/<partition>-<fp>.parquet     shipments of one source partition, reduced to what
+    parts/<partition>-<fp>.parties.parquet  the graph needs, with raw party ids (one pair of
+                                       files per partition *content*: a changed partition
+                                       gets new files, the old ones stay until the next
+                                       version no longer needs them)
+    parts/manifest.json                partition → fingerprint and file
+    v<N>/events_src.parquet            observed edge events (one row per bill and edge, with
+                                       the bill's key), canonical node numbers, by src
     v<N>/events_dst.parquet            the same rows sorted by dst (upstream traces)
     v<N>/edges.parquet                 one summary row per observed edge (whole period)
     v<N>/nodes.parquet                 node number → id, name, schema, country, role
+    v<N>/idmap.parquet                 raw party id → canonical id, as this version used it
     v<N>/asserted.json                 asserted edges (:mod:`tidetrace.graph.asserted`)
-    v<N>/manifest.json                 what the version was built from
+    v<N>/manifest.json                 what the version was built from (partition → file)
     CURRENT                            the name of the live version directory
 
-Two stages. *Aggregation* reads only partitions whose fingerprint changed and writes one
-part file each, keyed by the parties' raw ids. *Compaction* maps raw ids to canonical
-ones (entity resolution may have merged parties since), numbers the nodes and writes a new
-version directory, then switches ``CURRENT`` to it in one rename: a reader sees the old
-graph or the new one, never half of each.
+Two stages, both incremental. *Aggregation* reads only partitions whose fingerprint changed
+and writes one part file each, keyed by the parties' raw ids. *Compaction* maps raw ids to
+canonical ones (entity resolution may have merged parties since), numbers the nodes and
+writes a new version directory, then switches ``CURRENT`` to it in one rename: a reader
+sees the old graph or the new one, never half of each.
+
+A full compaction reads every part. An incremental one starts from the live version and
+works on *dirty bills* only: the bills of added, changed and removed partitions, and the
+bills naming a party whose canonical id changed. Their old events are taken out, their
+current versions (the latest across all partitions) are mapped and merged into the sorted
+event files, the edges they touch are summed again, and node numbers are kept (new nodes
+appended, vanished ones closed up in order). When most bills are dirty, a full compaction
+is cheaper, and the result says so. Either way the version holds the same nodes, edges
+and events, up to node numbering.
 
 Edges: shipper → consignee (``shipped``) and consignee → notify party (``notify``) per
 shipment; asserted edges from the store. A party resolved into the same entity on both
-ends of a bill (a self-loop) is dropped.
+ends of a bill (a self-loop) is dropped. Nodes are the ends of observed and asserted edges.
 """
 
 import fcntl
@@ -37,11 +51,14 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import Engine, func, or_, select
 
-from tidetrace.graph.asserted import load_asserted
+from tidetrace.graph.asserted import AssertedEdge, load_asserted
+from tidetrace.graph.events import EVENT_SCHEMA, merge_sorted, remap, write_events
 from tidetrace.graph.flags import refresh_list_flags
 from tidetrace.graph.sources import Partition, ShipmentSource, default_sources
 from tidetrace.store import audit
@@ -69,9 +86,14 @@ SHIPPED_KIND = 0
 KIND_NAMES = {SHIPPED_KIND: "shipped", NOTIFY_KIND: "notify"}
 ROW_GROUP = 65_536
 # Bumped when part files change shape: older ones are then read again from the sources.
-PARTS_FORMAT = 2
+PARTS_FORMAT = 3
 # Bumped when version files change shape: an older version is rebuilt, never misread.
-GRAPH_FORMAT = 2
+GRAPH_FORMAT = 3
+# An incremental compaction re-reads every dirty bill; past this share of all bills a full
+# one is as cheap and simpler.
+FULL_SHARE = 0.5
+# ... unless the dirty bills are this few: then the incremental path is cheap regardless.
+FULL_MIN_BILLS = 100_000
 # Bill numbers kept per edge as examples (the evidence of a hop over the whole period).
 BILL_SAMPLE = 10
 
@@ -120,7 +142,14 @@ class GraphPaths:
 
 @dataclass
 class BuildResult:
-    """What a build did."""
+    """What a build did.
+
+    ``mode`` says how the version was compacted: ``full`` (every part read),
+    ``incremental`` (the previous version's events carried over, only dirty bills read), or
+    empty when the graph was already current. For an incremental compaction the
+    ``*_reused`` counts say what was carried over and ``parts_reused`` names the partitions
+    whose bills were not read again.
+    """
 
     version: str = ""
     partitions_read: int = 0
@@ -133,19 +162,51 @@ class BuildResult:
     list_flags_added: int = 0
     list_flags_removed: int = 0
     compacted: bool = False
+    mode: str = ""
+    parts_reused: list[str] = field(default_factory=list)
+    parts_compacted: list[str] = field(default_factory=list)
+    parts_removed: list[str] = field(default_factory=list)
+    ids_remapped: int = 0
+    bills_remapped: int = 0
+    events_reused: int = 0
+    events_removed: int = 0
+    events_added: int = 0
+    nodes_reused: int = 0
+    nodes_added: int = 0
+    nodes_dropped: int = 0
+    edges_reused: int = 0
+    edges_rebuilt: int = 0
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the terminal."""
         if not self.compacted:
             return f"graph {self.version}: up to date"
-        return (
+        line = (
             f"graph {self.version}: {self.nodes} nodes, {self.observed_edges} observed edges "
             f"({self.events} edge-days), {self.asserted_edges} asserted edges; partitions "
             f"read {self.partitions_read}, unchanged {self.partitions_kept}, dropped "
             f"{self.partitions_dropped}; list flags +{self.list_flags_added} "
             f"-{self.list_flags_removed}"
         )
+        return f"{line}\n{self.compaction()}"
+
+    def compaction(self) -> str:
+        """How the version was compacted and what it reused, in one line."""
+        if self.mode == "incremental":
+            text = (
+                f"incremental: reused {self.events_reused} events of "
+                f"{len(self.parts_reused)} unchanged partitions, {self.nodes_reused} node "
+                f"numbers and {self.edges_reused} edges; re-read {self.bills_remapped} bills "
+                f"({len(self.parts_compacted)} new or changed partitions, "
+                f"{len(self.parts_removed)} removed or replaced, {self.ids_remapped} parties "
+                f"with a new canonical id); events -{self.events_removed} "
+                f"+{self.events_added}, nodes +{self.nodes_added} -{self.nodes_dropped}, "
+                f"edges summed again {self.edges_rebuilt}"
+            )
+        else:
+            text = "full: every partition compacted"
+        return "; ".join([text, *self.notes])
 
 
 def store_fingerprint(engine: Engine) -> int:
@@ -158,11 +219,14 @@ def store_fingerprint(engine: Engine) -> int:
     return int(value or 0)
 
 
-def _safe_name(key: str) -> str:
+def _safe_name(key: str, fingerprint: str) -> str:
     # Partition keys contain '/' and '='; file names get a readable, collision-free form.
+    # The fingerprint is part of the name so that a changed partition gets new files and
+    # the previous version's stay readable: an incremental compaction needs the old bills
+    # to take their events out.
     slug = re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_")[:80]
-    digest = hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()[:10]
-    return f"{slug}-{digest}"
+    digest = hashlib.sha1(f"{key}\n{fingerprint}".encode(), usedforsecurity=False).hexdigest()
+    return f"{slug}-{digest[:16]}"
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -188,6 +252,11 @@ def _read_parts(paths: GraphPaths) -> dict[str, Any]:
     return partitions
 
 
+def _part_files(parts: dict[str, Any]) -> dict[str, str]:
+    """Partition → part file name, as a version's manifest records it."""
+    return {key: str(entry["file"]) for key, entry in sorted(parts.items())}
+
+
 def graph_is_stale(ws: Workspace, sources: list[ShipmentSource] | None = None) -> bool:
     """Whether new records arrived since the live version was built (cheap to ask)."""
     paths = GraphPaths.of(ws)
@@ -200,6 +269,9 @@ def graph_is_stale(ws: Workspace, sources: list[ShipmentSource] | None = None) -
     if manifest.get("store_seq") != store_fingerprint(ws.engine):
         return True
     parts = _read_parts(paths)
+    # Parts aggregated by a build that stopped before its compaction are not in the graph.
+    if manifest.get("parts") != _part_files(parts):
+        return True
     for source in sources if sources is not None else default_sources(ws.engine, ws.parquet_dir):
         if source.name == "store":
             continue  # covered by the audit log
@@ -238,7 +310,7 @@ def _slim(
     con.execute(
         f"""
         COPY (
-            SELECT p.id, any_value(p.name) AS name, any_value(p.country) AS country,
+            SELECT p.id, min(p.name) AS name, min(p.country) AS country,
                    bool_or(p.forwarder) AS forwarder
             FROM (
                 SELECT unnest([
@@ -340,11 +412,11 @@ def build_graph(
     Args:
         ws: the workspace.
         sources: shipment sources (default: the store's Shipments and ``ws.parquet_dir``).
-        full: re-aggregate every partition, not only changed ones.
+        full: re-aggregate every partition and compact from scratch.
         actor: who asked, for the audit log.
 
     Returns:
-        What was read, kept and written.
+        What was read, kept, reused and written.
     """
     paths = GraphPaths.of(ws)
     sources = sources if sources is not None else default_sources(ws.engine, ws.parquet_dir)
@@ -360,11 +432,13 @@ def build_graph(
                 for partition in source.partitions():
                     seen.add(partition.key)
                     entry = manifest.get(partition.key)
-                    name = _safe_name(partition.key)
-                    out = paths.parts / f"{name}.parquet"
+                    out = (
+                        paths.parts / f"{_safe_name(partition.key, partition.fingerprint)}.parquet"
+                    )
                     if (
                         entry is not None
                         and entry.get("fingerprint") == partition.fingerprint
+                        and entry.get("file") == out.name
                         and out.is_file()
                     ):
                         result.partitions_kept += 1
@@ -378,11 +452,8 @@ def build_graph(
                     }
                     result.partitions_read += 1
             for key in [k for k in manifest if k not in seen]:
-                entry = manifest.pop(key)
-                for suffix in (".parquet", ".parties.parquet"):
-                    (paths.parts / entry["file"].replace(".parquet", suffix)).unlink(
-                        missing_ok=True
-                    )
+                # Its files stay until the new version is live (see _collect_parts).
+                manifest.pop(key)
                 result.partitions_dropped += 1
             _write_json(
                 paths.parts / "manifest.json", {"format": PARTS_FORMAT, "partitions": manifest}
@@ -396,15 +467,17 @@ def build_graph(
                 or result.partitions_dropped
                 or old.get("store_seq") != store_seq
                 or old.get("format") != GRAPH_FORMAT
+                or old.get("parts") != _part_files(manifest)
                 or current is None
             )
             with ws.engine.begin() as conn:
                 result.list_flags_added, result.list_flags_removed = refresh_list_flags(conn)
             if not changed:
                 result.version = current.name if current is not None else ""
+                _collect_parts(paths, manifest)
                 return result
-            part_files = [paths.parts / e["file"] for e in manifest.values()]
-            _compact(ws, paths, con, part_files, store_seq, result)
+            _compact(ws, paths, con, manifest, store_seq, result, full)
+            _collect_parts(paths, manifest)
         finally:
             con.close()
         with ws.engine.begin() as conn:
@@ -418,9 +491,22 @@ def build_graph(
                     "observed": result.observed_edges,
                     "asserted": result.asserted_edges,
                     "partitions_read": result.partitions_read,
+                    "mode": result.mode,
+                    "events_reused": result.events_reused,
                 },
             )
     return result
+
+
+def _collect_parts(paths: GraphPaths, manifest: dict[str, Any]) -> None:
+    """Delete part files the live version no longer needs (replaced or dropped partitions)."""
+    keep = {"manifest.json"}
+    for entry in manifest.values():
+        keep.add(entry["file"])
+        keep.add(entry["file"].replace(".parquet", ".parties.parquet"))
+    for path in paths.parts.iterdir():
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
 
 
 _EMPTY_PARTS = """
@@ -430,149 +516,309 @@ _EMPTY_PARTS = """
            NULL::VARCHAR AS notify, NULL::VARCHAR AS hs, NULL::DOUBLE AS kg WHERE false
 """
 # The latest version of each bill wins (as the trade-records queries show it): latest
-# filing date, then latest ingest, then the later row of the source.
+# filing date, then latest ingest, then the later row of the source. The remaining columns
+# only break ties between versions no ordering column tells apart, so that every build
+# picks the same one whichever partitions it reads.
 VERSION_ORDER = (
-    "filing_date DESC NULLS LAST, ingest_seq DESC NULLS LAST, source_row DESC NULLS LAST"
+    "filing_date DESC NULLS LAST, ingest_seq DESC NULLS LAST, source_row DESC NULLS LAST, "
+    "deleted DESC, day DESC NULLS LAST, shipper DESC NULLS LAST, consignee DESC NULLS LAST, "
+    "notify DESC NULLS LAST, hs DESC NULLS LAST, kg DESC NULLS LAST, bill DESC NULLS LAST"
 )
 _EMPTY_PARTIES = """
     SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS name, NULL::VARCHAR AS country,
            NULL::BOOLEAN AS forwarder WHERE false
 """
+_LIVE = "NOT deleted AND shipper IS NOT NULL AND consignee IS NOT NULL AND day IS NOT NULL"
+# Edge summaries from events. Weights are summed as decimals (to the gram) so the total
+# does not depend on the order rows arrive in: a full and an incremental build agree.
+_EDGE_SELECT = f"""
+    SELECT src, dst, kind, sum(TRY_CAST(kg AS DECIMAL(38, 3)))::DOUBLE AS kg,
+           count(*)::BIGINT AS n, min(day) AS first, max(day) AS last,
+           string_agg(DISTINCT hs, ' ' ORDER BY hs) AS hs,
+           array_to_string(min(bill, {BILL_SAMPLE}), ' ') AS bills
+"""
+_EDGE_COLUMNS = "src, dst, kind, kg, n, first, last, hs, bills"
 
 
 def _file_list(files: list[Path]) -> str:
     return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
 
+def _scan(files: list[Path], empty: str = _EMPTY_PARTS) -> str:
+    """A FROM item over part files (or an empty relation of the same shape)."""
+    return f"read_parquet({_file_list(files)})" if files else f"({empty})"
+
+
+def _prepare(
+    ws: Workspace, con: duckdb.DuckDBPyConnection, files: dict[str, Path]
+) -> list[AssertedEdge]:
+    """Tables ``canon``, ``rawmap``, ``party`` and ``asserted_ids``; the asserted edges."""
+    con.register("canon_arrow", _canonical_map(ws.engine))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE canon AS "
+        "SELECT raw, min(canonical) AS canonical FROM canon_arrow GROUP BY raw"
+    )
+    con.unregister("canon_arrow")
+    parties = [f.with_suffix(".parties.parquet") for f in files.values()]
+    # Every raw party id of the parts, with its canonical id (the node it becomes).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE rawmap AS
+        SELECT p.id AS raw, coalesce(any_value(c.canonical), p.id) AS id,
+               min(p.name) AS name, min(p.country) AS country,
+               bool_or(p.forwarder) AS forwarder
+        FROM {_scan(parties, _EMPTY_PARTIES)} p LEFT JOIN canon c ON c.raw = p.id
+        GROUP BY p.id
+        """  # noqa: S608 - paths are ours
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE party AS
+        SELECT id, min(name) AS name, min(country) AS country, bool_or(forwarder) AS forwarder
+        FROM rawmap GROUP BY id
+        """
+    )
+    asserted = load_asserted(ws.engine)
+    ends = sorted({e.src for e in asserted} | {e.dst for e in asserted})
+    canon: dict[str, str] = {}
+    if ends:
+        con.register("ends_arrow", pa.table({"raw": pa.array(ends, pa.string())}))
+        canon = dict(
+            con.execute(
+                "SELECT raw, canonical FROM canon SEMI JOIN ends_arrow USING (raw)"
+            ).fetchall()
+        )
+        con.unregister("ends_arrow")
+    for edge in asserted:
+        edge.src = canon.get(edge.src, edge.src)
+        edge.dst = canon.get(edge.dst, edge.dst)
+    asserted = [e for e in asserted if e.src != e.dst]
+    asserted_ids = sorted({e.src for e in asserted} | {e.dst for e in asserted})
+    con.register("asserted_arrow", pa.table({"id": pa.array(asserted_ids, pa.string())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE asserted_ids AS SELECT id FROM asserted_arrow")
+    con.unregister("asserted_arrow")
+    return asserted
+
+
+def _events_of_bills(con: duckdb.DuckDBPyConnection, bills: str, table: str) -> None:
+    """Create ``table``: the events of the live bills in ``bills``, numbered by ``num``."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE rawidx AS
+        SELECT r.raw, n.idx FROM rawmap r JOIN num n ON n.id = r.id
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT a.idx AS src, b.idx AS dst, {SHIPPED_KIND}::TINYINT AS kind, r.day, r.hs, r.kg,
+               1::INTEGER AS n, r.bill, r.key
+        FROM {bills} r JOIN rawidx a ON a.raw = r.shipper JOIN rawidx b ON b.raw = r.consignee
+        UNION ALL
+        SELECT b.idx, c.idx, {NOTIFY_KIND}::TINYINT, r.day, r.hs, r.kg, 1, r.bill, r.key
+        FROM {bills} r JOIN rawidx b ON b.raw = r.consignee JOIN rawidx c ON c.raw = r.notify
+        """  # noqa: S608 - table names are ours
+    )
+    # A party resolved into the same entity on both ends of a bill is no edge.
+    con.execute(f"DELETE FROM {table} WHERE src = dst")  # noqa: S608
+
+
+def _survivors(
+    con: duckdb.DuckDBPyConnection, edges: str, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers (in ``num``) of the nodes that stay, and the monotone map old → new number.
+
+    A node stays when an observed edge (in table ``edges``) or an asserted edge ends at it.
+    Closing up the numbers of the others in order keeps every table sorted by node sorted.
+    """
+    rows = con.execute(
+        f"""
+        SELECT idx FROM (
+            SELECT src AS idx FROM {edges} UNION SELECT dst FROM {edges}
+            UNION SELECT n.idx FROM num n SEMI JOIN asserted_ids a ON a.id = n.id
+        ) ORDER BY idx
+        """  # noqa: S608 - table names are ours
+    ).fetchnumpy()
+    kept = np.asarray(rows["idx"], dtype=np.int64)
+    mapping = np.full(max(count, 1), -1, dtype=np.int64)
+    mapping[kept] = np.arange(len(kept), dtype=np.int64)
+    return kept, mapping
+
+
 def _compact(
     ws: Workspace,
     paths: GraphPaths,
     con: duckdb.DuckDBPyConnection,
-    part_files: list[Path],
+    manifest: dict[str, Any],
     store_seq: int,
     result: BuildResult,
+    full: bool,
 ) -> None:
     existing = [int(p.name[1:]) for p in paths.root.glob("v*") if re.fullmatch(r"v\d+", p.name)]
     version = f"v{max(existing, default=0) + 1}"
     out = paths.root / f".{version}.tmp"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    con.register("canon_arrow", _canonical_map(ws.engine))
-    con.execute("CREATE OR REPLACE TEMP TABLE canon AS SELECT * FROM canon_arrow")
-    files = [f for f in part_files if f.is_file()]
-    parties = [f.with_suffix(".parties.parquet") for f in files]
-    parts_sql = f"read_parquet({_file_list(files)})" if files else f"({_EMPTY_PARTS})"
-    parties_sql = (
-        f"read_parquet({_file_list([p for p in parties if p.is_file()])})"
-        if any(p.is_file() for p in parties)
-        else f"({_EMPTY_PARTIES})"
+    files = {
+        key: paths.parts / entry["file"]
+        for key, entry in sorted(manifest.items())
+        if (paths.parts / entry["file"]).is_file()
+    }
+    asserted = _prepare(ws, con, files)
+    previous = None if full else paths.current()
+    done = False
+    if previous is not None:
+        done = _compact_incremental(con, paths, previous, files, manifest, out, result)
+    if not done:
+        _compact_full(con, files, out, result)
+    nodes = _write_nodes(ws, con, out)
+    con.execute(
+        f"COPY (SELECT raw, id FROM rawmap ORDER BY raw) TO '{out / 'idmap.parquet'}' "  # noqa: S608
+        "(FORMAT parquet, COMPRESSION zstd)"
     )
+    _write_json(out / "asserted.json", [e.to_dict() for e in asserted])
+    result.events = int(pq.ParquetFile(out / "events_src.parquet").metadata.num_rows)
+    result.observed_edges = int(pq.ParquetFile(out / "edges.parquet").metadata.num_rows)
+    result.nodes = nodes
+    result.asserted_edges = len(asserted)
+    result.version = version
+    result.compacted = True
+    _write_json(
+        out / "manifest.json",
+        {
+            "version": version,
+            "format": GRAPH_FORMAT,
+            "built_at": utc_now(),
+            "store_seq": store_seq,
+            "parts": _part_files(manifest),
+            "mode": result.mode,
+            "nodes": result.nodes,
+            "observed_edges": result.observed_edges,
+            "asserted_edges": result.asserted_edges,
+            "events": result.events,
+        },
+    )
+    os.replace(out, paths.root / version)
+    tmp = paths.current_file.with_suffix(".tmp")
+    tmp.write_text(version + "\n")
+    os.replace(tmp, paths.current_file)
+    # Keep the previous version a while: a trace that opened it may still be reading.
+    for old in sorted(existing)[:-1]:
+        shutil.rmtree(paths.root / f"v{old}", ignore_errors=True)
+
+
+def _compact_full(
+    con: duckdb.DuckDBPyConnection, files: dict[str, Path], out: Path, result: BuildResult
+) -> None:
+    """Compact every part: versions, events, numbering, edges, from scratch."""
+    result.mode = "full"
+    result.parts_compacted = list(files)
     # Versions: most bills have one, so only keys seen twice are ranked (a window over every
     # row would sort them all).
-    con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM {parts_sql}")  # noqa: S608
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM {_scan(list(files.values()))}"  # noqa: S608
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE multi AS SELECT key FROM raw GROUP BY key HAVING count(*) > 1"
     )
-    live = "NOT deleted AND shipper IS NOT NULL AND consignee IS NOT NULL AND day IS NOT NULL"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE bills AS
-        SELECT bill, day, shipper, consignee, notify, hs, kg
-        FROM raw ANTI JOIN multi USING (key) WHERE {live}
+        SELECT key, bill, day, shipper, consignee, notify, hs, kg
+        FROM raw ANTI JOIN multi USING (key) WHERE {_LIVE}
         UNION ALL
-        SELECT bill, day, shipper, consignee, notify, hs, kg FROM (
+        SELECT key, bill, day, shipper, consignee, notify, hs, kg FROM (
             SELECT * FROM raw SEMI JOIN multi USING (key)
             QUALIFY row_number() OVER (PARTITION BY key ORDER BY {VERSION_ORDER}) = 1
-        ) WHERE {live}
+        ) WHERE {_LIVE}
         """  # noqa: S608 - constants only
     )
     con.execute("DROP TABLE raw")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE party AS
-        SELECT coalesce(c.canonical, p.id) AS id, any_value(p.name) AS name,
-               any_value(p.country) AS country, bool_or(p.forwarder) AS forwarder
-        FROM {parties_sql} p LEFT JOIN canon c ON c.raw = p.id GROUP BY 1
-        """  # noqa: S608 - paths are ours
-    )
-    asserted = load_asserted(ws.engine)
-    canon = dict(con.execute("SELECT raw, canonical FROM canon").fetchall())
-    for edge in asserted:
-        edge.src = canon.get(edge.src, edge.src)
-        edge.dst = canon.get(edge.dst, edge.dst)
-    asserted = [e for e in asserted if e.src != e.dst]
-    asserted_ids = sorted({e.src for e in asserted} | {e.dst for e in asserted})
-    con.register("asserted_ids", pa.table({"id": pa.array(asserted_ids, pa.string())}))
-    # Raw party id → canonical id → node number, for the few ten thousand parties, so the
-    # millions of bills are joined on it once per role.
+    result.bills_remapped = int(_one(con, "SELECT count(*) FROM bills"))
+    # Provisional numbers over every id the parts and documents know, in id order; the ids
+    # without an edge are closed up afterwards, which keeps the order.
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE raw_ids AS
-        SELECT DISTINCT id FROM (
-            SELECT shipper AS id FROM bills UNION ALL SELECT consignee FROM bills
-            UNION ALL SELECT notify FROM bills WHERE notify IS NOT NULL
-        )
+        CREATE OR REPLACE TEMP TABLE num AS
+        SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS idx
+        FROM (SELECT id FROM rawmap UNION SELECT id FROM asserted_ids)
         """
     )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE node_ids AS
-        SELECT id, (row_number() OVER (ORDER BY id) - 1)::INTEGER AS idx FROM (
-            SELECT coalesce(c.canonical, r.id) AS id FROM raw_ids r
-            LEFT JOIN canon c ON c.raw = r.id
-            UNION SELECT id FROM asserted_ids
-        )
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE idmap AS
-        SELECT r.id AS raw, n.idx FROM raw_ids r LEFT JOIN canon c ON c.raw = r.id
-        JOIN node_ids n ON n.id = coalesce(c.canonical, r.id)
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE ev AS
-        SELECT a.idx AS src, b.idx AS dst, {SHIPPED_KIND}::TINYINT AS kind, r.day, r.hs, r.kg,
-               1::INTEGER AS n, r.bill
-        FROM bills r JOIN idmap a ON a.raw = r.shipper JOIN idmap b ON b.raw = r.consignee
-        UNION ALL
-        SELECT b.idx, c.idx, {NOTIFY_KIND}::TINYINT, r.day, r.hs, r.kg, 1, r.bill
-        FROM bills r JOIN idmap b ON b.raw = r.consignee JOIN idmap c ON c.raw = r.notify
-        """  # noqa: S608 - constants only
-    )
-    # A party resolved into the same entity on both ends of a bill is no edge.
-    con.execute("DELETE FROM ev WHERE src = dst")
-    events_src = out / "events_src.parquet"
+    count = int(_one(con, "SELECT count(*) FROM num"))
+    _events_of_bills(con, "bills", "ev")
+    con.execute("DROP TABLE bills")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE edges_new AS {_EDGE_SELECT} FROM ev GROUP BY ALL")
+    kept, mapping = _survivors(con, "edges_new", count)
+    _renumber(con, kept, mapping)
+    edges = _renumbered_edges(con, kept)
+    if len(kept) != count:
+        events = """(
+            SELECT a.idx AS src, b.idx AS dst, kind, day, hs, kg, n, bill, key
+            FROM ev JOIN nodemap a ON a.prov = ev.src JOIN nodemap b ON b.prov = ev.dst
+        )"""
+    else:
+        events = "ev"
     for name, order in (("events_src", "src, dst, day"), ("events_dst", "dst, src, day")):
         con.execute(
             f"""
-            COPY (SELECT * FROM ev ORDER BY {order}) TO '{out / (name + ".parquet")}'
+            COPY (
+                SELECT src::INTEGER AS src, dst::INTEGER AS dst, kind, day, hs, kg, n, bill, key
+                FROM {events} ORDER BY {order}
+            ) TO '{out / (name + ".parquet")}'
             (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP})
             """  # noqa: S608 - paths are ours
         )
+    _write_edges(con, edges, out)
+    result.events_added = int(_one(con, "SELECT count(*) FROM ev"))
+    result.nodes_added = len(kept)
+    con.execute("DROP TABLE ev")
+
+
+def _renumber(con: duckdb.DuckDBPyConnection, kept: np.ndarray, mapping: np.ndarray) -> None:
+    """Table ``nodes_final`` (idx, id): the surviving nodes under their final numbers."""
+    con.register(
+        "kept_arrow",
+        pa.table({"prov": pa.array(kept, pa.int32()), "idx": pa.array(mapping[kept], pa.int32())}),
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE nodes_final AS
+        SELECT k.idx, n.id FROM kept_arrow k JOIN num n ON n.idx = k.prov
+        """
+    )
+    con.unregister("kept_arrow")
+
+
+def _write_edges(con: duckdb.DuckDBPyConnection, edges: str, out: Path) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE edges_final AS SELECT {_EDGE_COLUMNS} FROM {edges}"  # noqa: S608
+    )
     con.execute(
         f"""
         COPY (
-            SELECT src, dst, kind, sum(kg) AS kg, count(*)::BIGINT AS n,
-                   min(day) AS first, max(day) AS last,
-                   string_agg(DISTINCT hs, ' ') AS hs,
-                   array_to_string(min(bill, {BILL_SAMPLE}), ' ') AS bills
-            FROM ev GROUP BY src, dst, kind ORDER BY src, dst, kind
+            SELECT src::INTEGER AS src, dst::INTEGER AS dst, kind::TINYINT AS kind, kg, n,
+                   first, last, hs, bills
+            FROM edges_final ORDER BY src, dst, kind
         ) TO '{out / "edges.parquet"}' (FORMAT parquet, COMPRESSION zstd)
         """  # noqa: S608 - paths are ours
     )
-    result.events = int(pq.ParquetFile(events_src).metadata.num_rows)
-    result.observed_edges = int(pq.ParquetFile(out / "edges.parquet").metadata.num_rows)
-    # Node table: names etc. from the store where it knows the entity, else from the bills.
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    return row[0] if row is not None else None
+
+
+def _write_nodes(ws: Workspace, con: duckdb.DuckDBPyConnection, out: Path) -> int:
+    """Write nodes.parquet from ``nodes_final`` and ``edges_final``; returns the count."""
+    # Names etc. from the store where it knows the entity, else from the bills.
     nodes = con.execute(
         """
-        WITH s AS (SELECT DISTINCT src AS idx FROM ev WHERE kind = 0),
-             r AS (SELECT DISTINCT dst AS idx FROM ev)
+        WITH s AS (SELECT DISTINCT src AS idx FROM edges_final WHERE kind = 0),
+             r AS (SELECT DISTINCT dst AS idx FROM edges_final)
         SELECT n.idx, n.id, p.name, p.country, coalesce(p.forwarder, false) AS forwarder,
                s.idx IS NOT NULL AS shipped, r.idx IS NOT NULL AS received
-        FROM node_ids n LEFT JOIN party p ON p.id = n.id
+        FROM nodes_final n LEFT JOIN party p ON p.id = n.id
         LEFT JOIN s ON s.idx = n.idx LEFT JOIN r ON r.idx = n.idx ORDER BY n.idx
         """
     ).fetchall()
@@ -603,28 +849,215 @@ def _compact(
         ),
         out / "nodes.parquet",
     )
-    _write_json(out / "asserted.json", [e.to_dict() for e in asserted])
-    result.nodes = len(nodes)
-    result.asserted_edges = len(asserted)
-    result.version = version
-    result.compacted = True
-    _write_json(
-        out / "manifest.json",
-        {
-            "version": version,
-            "format": GRAPH_FORMAT,
-            "built_at": utc_now(),
-            "store_seq": store_seq,
-            "nodes": result.nodes,
-            "observed_edges": result.observed_edges,
-            "asserted_edges": result.asserted_edges,
-            "events": result.events,
-        },
+    return len(nodes)
+
+
+def _compact_incremental(
+    con: duckdb.DuckDBPyConnection,
+    paths: GraphPaths,
+    previous: Path,
+    files: dict[str, Path],
+    manifest: dict[str, Any],
+    out: Path,
+    result: BuildResult,
+) -> bool:
+    """Compact from the previous version, reading only dirty bills; False to go full."""
+    prev_manifest = _read_manifest(previous / "manifest.json")
+    needed = ("events_src", "events_dst", "edges", "nodes", "idmap")
+    if prev_manifest.get("format") != GRAPH_FORMAT or not all(
+        (previous / f"{name}.parquet").is_file() for name in needed
+    ):
+        result.notes.append("the previous version was built by another format")
+        return False
+    prev_parts: dict[str, str] = prev_manifest.get("parts", {})
+    added = [k for k, f in files.items() if prev_parts.get(k) != f.name]
+    reused = [k for k, f in files.items() if prev_parts.get(k) == f.name]
+    removed = [k for k, name in prev_parts.items() if k not in files or files[k].name != name]
+    removed_files = [paths.parts / prev_parts[k] for k in removed]
+    if any(not f.is_file() for f in removed_files):
+        result.notes.append("the bills of a replaced partition are gone")
+        return False
+    added_files = [files[k] for k in added]
+    reused_files = [files[k] for k in reused]
+    # Parties whose canonical id changed since the previous version (merges and splits).
+    idmap = str(previous / "idmap.parquet").replace("'", "''")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE moved AS
+        SELECT p.raw FROM read_parquet('{idmap}') p JOIN rawmap r ON r.raw = p.raw
+        WHERE r.id <> p.id
+        """  # noqa: S608 - the path is ours
     )
-    os.replace(out, paths.root / version)
-    tmp = paths.current_file.with_suffix(".tmp")
-    tmp.write_text(version + "\n")
-    os.replace(tmp, paths.current_file)
-    # Keep the previous version a while: a trace that opened it may still be reading.
-    for old in sorted(existing)[:-1]:
-        shutil.rmtree(paths.root / f"v{old}", ignore_errors=True)
+    moved = int(_one(con, "SELECT count(*) FROM moved"))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE dirty0 AS "  # noqa: S608 - paths are ours
+        f"SELECT DISTINCT key FROM {_scan(added_files + removed_files)}"
+    )
+    # One pass over the unchanged parts finds the other versions of dirty bills (an
+    # amendment may land in another partition than the bill) and the bills naming a
+    # party whose canonical id changed.
+    wanted = "key IN (SELECT key FROM dirty0)"
+    if moved:
+        wanted += (
+            " OR shipper IN (SELECT raw FROM moved) OR consignee IN (SELECT raw FROM moved)"
+            " OR notify IN (SELECT raw FROM moved)"
+        )
+    if reused_files:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE hits AS
+            SELECT key, filename FROM read_parquet({_file_list(reused_files)}, filename = true)
+            WHERE {wanted}
+            """  # noqa: S608 - paths are ours
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE hits AS "
+            "SELECT NULL::VARCHAR AS key, NULL::VARCHAR AS filename WHERE false"
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dirty AS SELECT key FROM dirty0 UNION SELECT key FROM hits"
+    )
+    dirty = int(_one(con, "SELECT count(*) FROM dirty"))
+    total = sum(int(entry.get("rows", 0)) for entry in manifest.values())
+    if dirty > FULL_MIN_BILLS and dirty > FULL_SHARE * total:
+        result.notes.append(
+            f"{dirty} of {total} bills changed (partitions or canonical ids), so the whole "
+            "graph was compacted again"
+        )
+        return False
+    result.mode = "incremental"
+    result.parts_reused = reused
+    result.parts_compacted = added
+    result.parts_removed = removed
+    result.ids_remapped = moved
+    result.bills_remapped = dirty
+    # Keys whose events the previous version may hold: bills of the replaced partitions
+    # and dirty bills that also live in unchanged ones.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE stale AS "  # noqa: S608 - paths are ours
+        f"SELECT key FROM {_scan(removed_files)} UNION SELECT key FROM hits"
+    )
+    hit_files = [Path(f) for (f,) in con.execute("SELECT DISTINCT filename FROM hits").fetchall()]
+    # The current version of every dirty bill, across all partitions that hold one.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE bills_new AS
+        SELECT key, bill, day, shipper, consignee, notify, hs, kg FROM (
+            SELECT * FROM (
+                SELECT * FROM {_scan(added_files)}
+                UNION ALL BY NAME
+                SELECT * FROM {_scan(hit_files)} SEMI JOIN dirty USING (key)
+            )
+            QUALIFY row_number() OVER (PARTITION BY key ORDER BY {VERSION_ORDER}) = 1
+        ) WHERE {_LIVE}
+        """  # noqa: S608 - paths are ours
+    )
+    # Node numbers: the previous version's, then new ids appended in id order.
+    prev_nodes = pq.read_table(previous / "nodes.parquet", columns=["idx", "id"])
+    n_prev = prev_nodes.num_rows
+    con.register("prev_nodes", prev_nodes)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE num AS
+        SELECT id, idx::INTEGER AS idx FROM prev_nodes
+        UNION ALL
+        SELECT id, ({n_prev} + row_number() OVER (ORDER BY id) - 1)::INTEGER FROM (
+            SELECT id FROM rawmap UNION SELECT id FROM asserted_ids
+        ) ANTI JOIN prev_nodes USING (id)
+        """  # noqa: S608 - an int
+    )
+    con.unregister("prev_nodes")
+    count = int(_one(con, "SELECT count(*) FROM num"))
+    _events_of_bills(con, "bills_new", "ev_new")
+    new_events = con.execute("SELECT * FROM ev_new").to_arrow_table().cast(EVENT_SCHEMA)
+    stale = con.execute("SELECT key FROM stale").to_arrow_table()["key"].combine_chunks()
+    old_src, removed_events = _drop_stale(previous / "events_src.parquet", stale)
+    # Edges touched by removed or new events are summed again over all their events.
+    con.register("kept_ev", old_src)
+    con.register("removed_ev", removed_events)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE touched AS
+        SELECT DISTINCT src, dst, kind FROM (
+            SELECT src, dst, kind FROM removed_ev UNION ALL SELECT src, dst, kind FROM ev_new
+        )
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE edges_touched AS {_EDGE_SELECT} FROM (
+            SELECT * FROM kept_ev SEMI JOIN touched USING (src, dst, kind)
+            UNION ALL BY NAME SELECT * FROM ev_new
+        ) GROUP BY src, dst, kind
+        """  # noqa: S608 - constants only
+    )
+    con.unregister("kept_ev")
+    con.unregister("removed_ev")
+    edges = str(previous / "edges.parquet").replace("'", "''")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE edges_new AS
+        SELECT {_EDGE_COLUMNS} FROM read_parquet('{edges}') ANTI JOIN touched
+            USING (src, dst, kind)
+        UNION ALL BY NAME SELECT {_EDGE_COLUMNS} FROM edges_touched
+        """  # noqa: S608 - the path is ours
+    )
+    result.edges_rebuilt = int(_one(con, "SELECT count(*) FROM edges_touched"))
+    result.edges_reused = int(_one(con, "SELECT count(*) FROM edges_new")) - result.edges_rebuilt
+    kept, mapping = _survivors(con, "edges_new", count)
+    _renumber(con, kept, mapping)
+    result.nodes_reused = int(np.count_nonzero(kept < n_prev))
+    result.nodes_added = len(kept) - result.nodes_reused
+    result.nodes_dropped = n_prev - result.nodes_reused
+    # Closing up vanished numbers keeps the order, so the old events stay sorted.
+    same = result.nodes_dropped == 0
+    new_events = remap(new_events, mapping)
+    result.events_reused = old_src.num_rows
+    result.events_removed = removed_events.num_rows
+    result.events_added = new_events.num_rows
+    del removed_events
+    merged = merge_sorted(old_src if same else remap(old_src, mapping), new_events,
+                          ("src", "dst", "day"))  # fmt: skip
+    del old_src
+    write_events(merged, str(out / "events_src.parquet"), ROW_GROUP)
+    del merged
+    old_dst, _gone = _drop_stale(previous / "events_dst.parquet", stale)
+    del _gone
+    merged = merge_sorted(old_dst if same else remap(old_dst, mapping), new_events,
+                          ("dst", "src", "day"))  # fmt: skip
+    del old_dst
+    write_events(merged, str(out / "events_dst.parquet"), ROW_GROUP)
+    del merged
+    _write_edges(con, _renumbered_edges(con, kept), out)
+    for table in ("ev_new", "bills_new", "edges_touched", "touched"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return True
+
+
+def _drop_stale(path: Path, stale: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """The events of a file without those of ``stale`` keys, and those taken out."""
+    table = pq.read_table(path).cast(EVENT_SCHEMA)
+    if len(stale) == 0:
+        return table, table.slice(0, 0)
+    mask = pc.is_in(table["key"], value_set=stale)
+    return table.filter(pc.invert(mask)), table.filter(mask)
+
+
+def _renumbered_edges(con: duckdb.DuckDBPyConnection, kept: np.ndarray) -> str:
+    """A FROM item: ``edges_new`` under final node numbers (table ``nodemap``)."""
+    con.register(
+        "nodemap_arrow",
+        pa.table(
+            {
+                "prov": pa.array(kept, pa.int32()),
+                "idx": pa.array(np.arange(len(kept)), pa.int32()),
+            }
+        ),
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE nodemap AS SELECT * FROM nodemap_arrow")
+    con.unregister("nodemap_arrow")
+    return """(
+        SELECT a.idx AS src, b.idx AS dst, e.* EXCLUDE (src, dst)
+        FROM edges_new e JOIN nodemap a ON a.prov = e.src JOIN nodemap b ON b.prov = e.dst
+    )"""
