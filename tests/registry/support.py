@@ -55,3 +55,11 @@ def synthetic_bills(rows: int = 12) -> str:
         "NORTH SEA IMPORTS INC,US,030743,7000,KG"
     )
     return "\n".join(lines) + "\n"
+
+
+# The risk fixture (conftest.risk_ws): flags on the Taifeng plant, claims in a case.
+TAIFENG = "estab-cn-2100-02153"
+CLAIM = "North Korean women seen packing squid on the line, November 2023"
+CANDIDATE_CLAIM = "Dormitory with barred windows behind the Taifeng plant"
+OTHER_CLAIM = "Unrelated claim about another plant"
+PASSWORD = "member-password-123"

@@ -307,5 +307,5 @@ def _print_result(data: dict[str, object]) -> None:
             typer.echo(
                 f"  EVIDENCE [{claim['case_name']}] ({claim['via']}) {claim['text']}: "
                 f"{claim['supporting']} supporting, {claim['contradicting']} contradicting, "
-                f"{claim['items']} items{grades}"
+                f"{claim['item_count']} items{grades}"
             )

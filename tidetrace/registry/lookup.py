@@ -274,7 +274,7 @@ class EvidenceClaim:
     supporting: int
     contradicting: int
     grades: list[str]
-    items: int
+    item_count: int
     created_day: str
 
 
