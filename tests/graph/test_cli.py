@@ -124,3 +124,39 @@ def test_flags_import_and_revoke_from_the_command_line(
     assert json.loads(out) == []
     code, _out, err = _run(workspace, "flags", "import", "uflpa", str(tmp_path / "missing.csv"))
     assert code == 2 and "no such file" in err
+
+
+def test_graph_build_reports_what_it_reused(workspace: Workspace) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    support.load(workspace)
+
+    def month(n: int) -> None:
+        folder = workspace.parquet_dir / f"month={n}"
+        folder.mkdir(parents=True)
+        row = {
+            "bill_of_lading": f"MEDU{n:07d}",
+            "arrival_date": f"2023-0{n}-05",
+            "shipper_name": "DALIAN HAIQING FOOD CO LTD",
+            "consignee_name": f"IMPORTER {n}",
+            "weight_kg": 100.0 * n,
+        }
+        pq.write_table(pa.Table.from_pylist([row]), folder / "part-0.parquet")
+
+    month(1)
+    code, out, err = _run(workspace, "graph", "build", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["mode"] == "full" and data["events"] == 12
+    month(2)
+    code, out, err = _run(workspace, "graph", "build")
+    assert code == 0, err
+    assert "incremental: reused 12 events of 2 unchanged partitions" in out
+    assert "re-read 1 bills (1 new or changed partitions" in out
+    code, out, err = _run(workspace, "graph", "status")
+    assert code == 0, err
+    assert "compaction: incremental" in out
+    code, out, err = _run(workspace, "graph", "build", "--full", "--json")
+    assert code == 0, err
+    assert json.loads(out)["mode"] == "full" and json.loads(out)["events"] == 13

@@ -152,20 +152,31 @@ def _kg(value: float | None) -> str:
 @graph_app.command("build")
 def graph_build(
     full: Annotated[
-        bool, typer.Option("--full", help="Re-read every partition, not only changed ones.")
+        bool,
+        typer.Option("--full", help="Re-read every partition and compact from scratch."),
     ] = False,
+    as_json: JsonOption = False,
     home: HomeOption = None,
 ) -> None:
     """Build or update the graph: trade links from shipments, asserted links from documents.
 
-    Only partitions of trade records that changed since the last build are read again.
+    Only partitions of trade records that changed since the last build are read again, and
+    the new version starts from the previous one: only bills of new, changed or removed
+    partitions, and bills naming a party whose canonical id changed, are mapped again. The
+    report says what was reused (or why everything was compacted again).
 
-    Example: tidetrace graph build
+    Example: tidetrace graph build --json
     """
+    from dataclasses import asdict
+
     from tidetrace.graph.build import build_graph
 
     ws = open_workspace(home)
-    typer.echo(build_graph(ws, full=full).summary())
+    result = build_graph(ws, full=full)
+    if as_json:
+        print_json(asdict(result))
+        return
+    typer.echo(result.summary())
 
 
 @graph_app.command("status")
@@ -193,6 +204,8 @@ def graph_status(as_json: JsonOption = False, home: HomeOption = None) -> None:
         f"{manifest['observed_edges']} observed and {manifest['asserted_edges']} asserted edges"
         + ("; new records since (run 'tidetrace graph build')" if info["stale"] else "")
     )
+    if manifest.get("compaction"):
+        typer.echo(f"compaction: {manifest['compaction']}")
 
 
 def _trace(

@@ -297,10 +297,14 @@ def _slim(
     con.execute(
         f"""
         COPY (
-            SELECT key, filing_date, ingest_seq, source_row, deleted, bill, day,
-                   shipper, consignee,
-                   CASE WHEN notify = consignee THEN NULL ELSE notify END AS notify,
-                   hs, kg
+            SELECT key::VARCHAR AS key, filing_date::DATE AS filing_date,
+                   ingest_seq::BIGINT AS ingest_seq, source_row::BIGINT AS source_row,
+                   deleted::BOOLEAN AS deleted, bill::VARCHAR AS bill, day::DATE AS day,
+                   shipper::VARCHAR AS shipper, consignee::VARCHAR AS consignee,
+                   -- Typed: a layout without notify parties has only NULLs here, which
+                   -- would otherwise be written as integers and fail to join later.
+                   (CASE WHEN notify = consignee THEN NULL ELSE notify END)::VARCHAR AS notify,
+                   hs::VARCHAR AS hs, kg::DOUBLE AS kg
             FROM shipments_view
         ) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)
         """  # noqa: S608 - the path is ours
@@ -692,6 +696,7 @@ def _compact(
             "store_seq": store_seq,
             "parts": _part_files(manifest),
             "mode": result.mode,
+            "compaction": result.compaction(),
             "nodes": result.nodes,
             "observed_edges": result.observed_edges,
             "asserted_edges": result.asserted_edges,
