@@ -98,3 +98,44 @@ def test_spark_run_over_a_workspace_equals_duckdb(spark: Any, workspace: Any) ->
     assert (duck_run.linked, duck_run.unlinked) == (0, 0)
     assert duck_run.pairs == spark_run.pairs and duck_run.queued == spark_run.queued
     assert Resolver(workspace.engine).clusters().groups() == groups_spark
+
+
+# One trade name in several cities, a spelling with no city that matches all of them, and a
+# vessel: most pairs are rejected on sight, some of them still matter (they keep apart
+# records that the placeless spelling would otherwise chain together).
+CHAIN = [
+    Record("c1", "Company", ("大连海青食品有限公司",), ("cn",)),
+    Record("c2", "Company", ("Dandong Haiqing Food Co., Ltd.",), ("cn",)),
+    Record("c3", "Company", ("Qingdao Haiqing Foodstuffs Co., Ltd.",), ("cn",)),
+    Record("c4", "LegalEntity", ("HAIQING FOOD CO LTD",)),
+    Record("c5", "Vessel", ("HAIQING",)),
+    Record("c6", "Company", ("Rongcheng Taifeng Aquatic Products Co., Ltd.",), ("cn",)),
+    Record("c7", "Company", ("Zhoushan Taifeng Aquatic Products Co., Ltd.",), ("cn",)),
+]
+
+
+@pytest.mark.parametrize("linked", [(), (("c6", "c7"),)])
+def test_array_scoring_equals_scoring_every_pair(linked: tuple[tuple[str, str], ...]) -> None:
+    """The DuckDB engine's array shortcut returns what scoring each pair one by one,
+    keeping what :func:`keep` keeps and pruning conflicts no link could join, returns."""
+    import numpy as np
+
+    from tidetrace.resolve.engine import keep, prune_conflicts, score_index_pairs
+
+    scorer = Scorer()
+    prepared = [prepare(r) for r in CHAIN]
+    pairs = [(i, j) for i in range(len(CHAIN)) for j in range(i + 1, len(CHAIN))]
+    one_by_one = [scorer.compare(prepared[i], prepared[j]) for i, j in pairs]
+    expected = prune_conflicts([r for r in one_by_one if keep(r, scorer)], linked)
+    left = np.array([i for i, _ in pairs], dtype=np.int64)
+    right = np.array([j for _, j in pairs], dtype=np.int64)
+    got = score_index_pairs(prepared, left, right, scorer, linked)
+    key = sorted(summary(got))
+    assert key == sorted(summary(expected))
+    found = {(r.left, r.right) for r in got}
+    # The placeless spelling matches the three cities' firms; the cities stay apart.
+    assert {("c1", "c4"), ("c2", "c4"), ("c3", "c4")} <= found
+    assert ("c1", "c2") in found and ("c5", "c4") not in found
+    # Two cities' firms joined by nothing: their conflict is not worth returning, unless
+    # a person said they are one.
+    assert (("c6", "c7") in found) == bool(linked)

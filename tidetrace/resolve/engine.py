@@ -3,21 +3,32 @@
 An engine takes records, finds candidate pairs (blocking, a join over keys) and scores
 them with the same :class:`~tidetrace.resolve.scoring.Scorer`. DuckDB does the join in
 process; Spark does it on a cluster (local mode in tests). Pairs in the review band or
-above, and pairs with strong evidence against them, are returned, sorted, so two engines on
-the same input return the same list.
+above, and pairs with strong evidence against them whose records other links could join
+(:func:`prune_conflicts`), are returned, sorted, so two engines on the same input return
+the same list.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+import numpy as np
 
 from tidetrace.exc import TidetraceError
 from tidetrace.resolve.blocking import DEFAULT_MAX_BLOCK
-from tidetrace.resolve.features import Prepared, prepare
+from tidetrace.resolve.features import Prepared, places_compatible, prepare
 from tidetrace.resolve.records import Record
-from tidetrace.resolve.scoring import MatchResult, Scorer
+from tidetrace.resolve.scoring import MatchResult, Scorer, schemata_compatible
 
-__all__ = ["ENGINES", "Engine", "EngineResult", "get_engine", "keep", "score_pairs"]
+__all__ = [
+    "ENGINES",
+    "Engine",
+    "EngineResult",
+    "get_engine",
+    "keep",
+    "prune_conflicts",
+    "score_index_pairs",
+]
 
 
 @dataclass
@@ -49,6 +60,7 @@ class Engine(Protocol):
         scorer: Scorer,
         max_block: int = DEFAULT_MAX_BLOCK,
         link_groups: Sequence[int] | None = None,
+        linked: Collection[tuple[str, str]] = (),
     ) -> EngineResult:
         """Score the candidate pairs of ``records``.
 
@@ -62,18 +74,119 @@ class Engine(Protocol):
         ...
 
 
-def score_pairs(
-    prepared: Sequence[Prepared], pairs: Iterable[tuple[int, int]], scorer: Scorer
-) -> tuple[int, list[MatchResult]]:
-    """Score index pairs; returns the count and the results worth keeping (:func:`keep`)."""
-    count = 0
-    out: list[MatchResult] = []
-    for left, right in pairs:
-        count += 1
-        result = scorer.compare(prepared[left], prepared[right])
+def _components(
+    results: Iterable[MatchResult], linked: Iterable[tuple[str, str]]
+) -> dict[str, str]:
+    """Union-find over the match-band pairs and ``linked``: the root of every id joined."""
+    parent: dict[str, str] = {}
+
+    def find(node: str) -> str:
+        root = node
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while node != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    edges = [(r.left, r.right) for r in results if r.decision == "match"]
+    for left, right in [*edges, *linked]:
+        a, b = find(left), find(right)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+            parent.setdefault(min(a, b), min(a, b))
+    return {node: find(node) for node in list(parent)}
+
+
+def prune_conflicts(
+    results: Sequence[MatchResult], linked: Iterable[tuple[str, str]] = ()
+) -> list[MatchResult]:
+    """Drop conflicting pairs below the review band that no chain of links could join.
+
+    Such a pair is returned only to stop automatic merges through other links (a
+    :class:`~tidetrace.resolve.judgements.Clusters` keep-apart). That can only matter
+    when its two records are connected by match-band pairs or people's positive
+    judgements (``linked``); at scale most candidate pairs are one trade name in two
+    cities, and returning millions of them would cost more than scoring the rest.
+    """
+    roots = _components(results, linked)
+    return [
+        r
+        for r in results
+        if r.decision != "no-match" or (r.left in roots and roots[r.left] == roots.get(r.right))
+    ]
+
+
+def _codes(values: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Each value's index among the distinct values (in first-seen order), and those."""
+    index: dict[Any, int] = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
+    return codes, list(index)
+
+
+def _combo_mask(left: np.ndarray, right: np.ndarray, size: int, test: Any) -> np.ndarray:
+    """``test(left value code, right value code)`` for every pair, evaluated once per
+    distinct combination of codes."""
+    combo = left * size + right
+    distinct, inverse = np.unique(combo, return_inverse=True)
+    verdicts = np.fromiter(
+        (test(int(c) // size, int(c) % size) for c in distinct), bool, len(distinct)
+    )
+    return verdicts[inverse]
+
+
+def score_index_pairs(
+    prepared: Sequence[Prepared],
+    left: np.ndarray,
+    right: np.ndarray,
+    scorer: Scorer,
+    linked: Collection[tuple[str, str]] = (),
+) -> list[MatchResult]:
+    """Score index pairs given as two arrays; the results :func:`keep` and
+    :func:`prune_conflicts` leave, exactly as scoring every pair one by one would.
+
+    Pairs the scorer would reject on sight — schemata that cannot be one entity, or names
+    placing the records in different cities when no identifier can link them — are found
+    with array operations over the distinct (schema, schema) and (places, places)
+    combinations, and scored only when their two records end up joined by other links.
+    """
+    if not len(left):
+        return []
+    schemata, schema_values = _codes([p.record.schema for p in prepared])
+    places, place_values = _codes([p.places for p in prepared])
+    has_ids = np.fromiter((bool(p.identifiers) for p in prepared), bool, len(prepared))
+    ns, npl = len(schema_values), len(place_values)
+    rejected = ~_combo_mask(
+        schemata[left],
+        schemata[right],
+        ns,
+        lambda a, b: schemata_compatible(schema_values[a], schema_values[b]),
+    )
+    if scorer.places_decide:
+
+        def differ(a: int, b: int) -> bool:
+            pa, pb = place_values[a], place_values[b]
+            return pa is not None and pb is not None and not places_compatible(pa, pb)
+
+        # Two records with identifiers may share one, which outweighs the places.
+        undecided = ~(has_ids[left] & has_ids[right])
+        rejected |= undecided & _combo_mask(places[left], places[right], npl, differ)
+    results: list[MatchResult] = []
+    for i, j in zip(left[~rejected].tolist(), right[~rejected].tolist(), strict=True):
+        result = scorer.compare(prepared[i], prepared[j])
         if keep(result, scorer):
-            out.append(result)
-    return count, out
+            results.append(result)
+    results = prune_conflicts(results, linked)
+    if rejected.any():
+        # A rejected pair is a conflict worth returning only inside one linked component.
+        roots = _components(results, linked)
+        if roots:
+            ids = [p.record.id for p in prepared]
+            root_codes, _ = _codes([roots.get(i, i) for i in ids])
+            lr, rr = left[rejected], right[rejected]
+            same = root_codes[lr] == root_codes[rr]
+            for i, j in zip(lr[same].tolist(), rr[same].tolist(), strict=True):
+                results.append(scorer.compare(prepared[i], prepared[j]))
+    return results
 
 
 def keep(result: MatchResult, scorer: Scorer) -> bool:

@@ -6,13 +6,14 @@ key that is not too common — the part that grows quadratically. Scoring uses t
 :class:`~tidetrace.resolve.scoring.Scorer` as the Spark engine.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from tidetrace.resolve.blocking import DEFAULT_MAX_BLOCK, keyed
-from tidetrace.resolve.engine import EngineResult, _sorted, prepare_all, score_pairs
+from tidetrace.resolve.engine import EngineResult, _sorted, prepare_all, score_index_pairs
 from tidetrace.resolve.records import Record
 from tidetrace.resolve.scoring import Scorer
 
@@ -57,6 +58,7 @@ class DuckDBEngine:
         scorer: Scorer,
         max_block: int = DEFAULT_MAX_BLOCK,
         link_groups: Sequence[int] | None = None,
+        linked: Collection[tuple[str, str]] = (),
     ) -> EngineResult:
         """Score the candidate pairs of ``records`` (see ``engine.Engine.run``)."""
         prepared = prepare_all(records)
@@ -80,14 +82,11 @@ class DuckDBEngine:
                     ),
                 )
                 sql = LINK_SQL
-            cursor = con.execute(sql, {"max_block": max_block})
-            pairs: list[tuple[int, int]] = []
-            while True:
-                batch = cursor.fetchmany(100_000)
-                if not batch:
-                    break
-                pairs.extend((int(a), int(b)) for a, b in batch)
+            # Millions of pairs at scale: as two arrays, not as Python tuples.
+            table = con.execute(sql, {"max_block": max_block}).to_arrow_table()
         finally:
             con.close()
-        count, results = score_pairs(prepared, pairs, scorer)
-        return EngineResult(self.name, len(records), count, _sorted(results))
+        left = table.column("l").to_numpy().astype(np.int64, copy=False)
+        right = table.column("r").to_numpy().astype(np.int64, copy=False)
+        results = score_index_pairs(prepared, left, right, scorer, linked)
+        return EngineResult(self.name, len(records), len(left), _sorted(results))

@@ -12,11 +12,11 @@ the way tests run it. On a cluster, pass the application's session.
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from tidetrace.resolve.blocking import DEFAULT_MAX_BLOCK, blocking_keys
-from tidetrace.resolve.engine import EngineResult, _sorted, keep
+from tidetrace.resolve.engine import EngineResult, _sorted, keep, prune_conflicts
 from tidetrace.resolve.features import Prepared, prepare
 from tidetrace.resolve.records import Record
 from tidetrace.resolve.scoring import MatchResult, Scorer, ScoringConfig
@@ -113,6 +113,7 @@ class SparkEngine:
         scorer: Scorer,
         max_block: int = DEFAULT_MAX_BLOCK,
         link_groups: Sequence[int] | None = None,
+        linked: Collection[tuple[str, str]] = (),
     ) -> EngineResult:
         """Score the candidate pairs of ``records`` (see ``engine.Engine.run``)."""
         spark = self.session if self.session is not None else local_session()
@@ -139,4 +140,5 @@ class SparkEngine:
         score = _scorer_for(shared, scorer.config)
         results: list[MatchResult] = pairs.rdd.mapPartitions(count).mapPartitions(score).collect()
         shared.unpersist()
+        results = prune_conflicts(results, linked)
         return EngineResult(self.name, len(records), int(counted.value), _sorted(results))

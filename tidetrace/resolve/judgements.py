@@ -332,6 +332,13 @@ class Resolver:
         with self.engine.connect() as own:
             return Clusters(_live_edges(own))
 
+    def human_links(self) -> list[tuple[str, str]]:
+        """Pairs people judged one entity (live positive judgements by a person)."""
+        with self.engine.connect() as conn:
+            return [
+                e.pair for e in _live_edges(conn) if e.human and e.judgement is Judgement.POSITIVE
+            ]
+
     def canonical(self, entity_id: str) -> str:
         """The canonical id of an entity (itself unless merged)."""
         return self.clusters().canonical(entity_id)

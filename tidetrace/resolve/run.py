@@ -279,6 +279,8 @@ def resolve_workspace(
     if session is not None and hasattr(runner, "session"):
         runner.session = session
     kwargs: dict[str, Any] = {} if max_block is None else {"max_block": max_block}
+    # People's merges decide, with this run's matches, which conflicts can matter.
+    kwargs["linked"] = Resolver(ws.engine).human_links()
     found = runner.run(records, scorer, **kwargs)
     review = scorer.config.review
     store_ids = _store_ids(ws, {i for r in found.results for i in (r.left, r.right)})

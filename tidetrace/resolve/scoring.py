@@ -28,7 +28,7 @@ from tidetrace.resolve.features import (
     prepare,
     record_features,
 )
-from tidetrace.resolve.identifiers import compare_identifiers
+from tidetrace.resolve.identifiers import IdentifierComparison, compare_identifiers
 from tidetrace.resolve.lexicon import DATA_DIR
 from tidetrace.resolve.names import NameForm
 from tidetrace.resolve.records import Record
@@ -50,6 +50,8 @@ CONFLICT_LOGIT = -2.0
 # Cached name comparisons per scorer before the cache is emptied (bounded memory).
 _NAME_CACHE = 500_000
 Decision = Literal["match", "review", "no-match"]
+# What two records' identifiers say when one of them has none (never mutated).
+_NO_IDS = IdentifierComparison()
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,7 @@ class Scorer:
         weights = self.config.weights
         best = self.config.bias + sum(w for n, w in weights.items() if w > 0 and n != "place_match")
         best += weights.get("place_conflict", 0.0)
-        self._places_decide = _sigmoid(best) < self.config.review
+        self.places_decide = _sigmoid(best) < self.config.review
 
     def _logit(self, values: list[FeatureValue]) -> float:
         weights = self.config.weights
@@ -318,10 +320,15 @@ class Scorer:
         if not schemata_compatible(a.record.schema, b.record.schema):
             rules.append(f"schemata {a.record.schema} and {b.record.schema} cannot be one entity")
             return MatchResult(a.record.id, b.record.id, 0.0, "no-match", [], rules)
-        ids = compare_identifiers(a.identifiers, b.identifiers)
+        # Most parties carry no identifier: nothing to compare then.
+        ids = (
+            compare_identifiers(a.identifiers, b.identifiers)
+            if a.identifiers and b.identifiers
+            else _NO_IDS
+        )
         if (
             not ids.links
-            and self._places_decide
+            and self.places_decide
             and a.places
             and b.places
             and not places_compatible(a.places, b.places)
