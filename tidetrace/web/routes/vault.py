@@ -9,6 +9,14 @@ server process for the session (``tidetrace.vault.keys.session_user``). A non-me
 Files are always sent as attachments (``application/octet-stream``, a sandboxing CSP), so a
 captured web page can never run in tidetrace's origin. Originals are not downloadable
 here; the CLI exports them on purpose (``evidence get --role original``, bundles).
+
+Every write the CLI has is here too, as a form (redirecting to the page it changed) and
+an API route (JSON, or multipart for files), calling the same vault functions: cases and
+members, file upload (streamed into the workspace by :func:`upload_form`), notes, URL
+capture (behind :mod:`tidetrace.vault.netguard`), claims, links, verification steps,
+redaction, and bundle and FtM exports. Writes to a case refuse non-members (404) before
+their input is read (:func:`case_member`). API errors are ``{"detail": ...}`` with the
+shared ``ErrorResponse`` model, like every other API route.
 """
 
 import re
