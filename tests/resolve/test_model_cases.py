@@ -368,3 +368,95 @@ def test_schemata_that_cannot_merge_score_zero(scorer: Scorer) -> None:
     company = Record("c", "Company", ("DALIAN HAIQING",))
     result = scorer.compare_records(vessel, company)
     assert result.score == 0 and result.rules
+
+
+class RecordCase(TypedDict):
+    """A store entity against a bill-of-lading party as the resolver reads them."""
+
+    entity: dict[str, str]
+    party: str
+    party_country: NotRequired[str]
+    party_schema: NotRequired[str]
+    decision: Literal["match", "review", "no-match"]
+    why: str
+
+
+# The investigation's plant as ``import case`` stores it (a Facility with country and
+# place), and a registry plant; the parties as ``resolve`` reads them from the trade records.
+CASE_PLANT = {
+    "schema": "Facility",
+    "name": "Dalian Haiqing Food",
+    "country": "cn",
+    "province": "Liaoning",
+    "city": "Dalian",
+}
+REGISTRY_PLANT = {
+    "schema": "Facility",
+    "name": "大连海青食品有限公司",
+    "approvalCode": "2100/02153",
+    "country": "cn",
+    "city": "Dalian",
+}
+RECORD_CASES: list[RecordCase] = [
+    {
+        "entity": CASE_PLANT,
+        "party": "DALIAN HAIQING FOODS CO.,LTD",
+        "decision": "match",
+        "why": "a plant known by name only = its firm on a bill (legal form, plural)",
+    },
+    {
+        "entity": CASE_PLANT,
+        "party": "DALIAN HAIQING FOODS CO.,LTD",
+        "party_country": "CN",
+        "decision": "match",
+        "why": "the same with the shipper's country",
+    },
+    {
+        "entity": CASE_PLANT,
+        "party": "DALIAN HAI QING FOOD CO.,LTD. NO.1 HUANGHAI ROAD, DALIAN",
+        "decision": "match",
+        "why": "spaced pinyin and an address in the name field",
+    },
+    {
+        "entity": REGISTRY_PLANT,
+        "party": "DALIAN HAIQING FOODS CO.,LTD",
+        "decision": "match",
+        "why": "a registry plant in Chinese = its firm on a bill",
+    },
+    {
+        "entity": CASE_PLANT,
+        "party": "DANDONG HAIQING FOODS CO.,LTD",
+        "decision": "no-match",
+        "why": "one trade name, another city",
+    },
+    {
+        "entity": CASE_PLANT,
+        "party": "DALIAN HAIQING",
+        "party_schema": "Vessel",
+        "decision": "no-match",
+        "why": "a vessel named after the firm is not the plant",
+    },
+]
+
+
+@pytest.mark.parametrize("case", RECORD_CASES, ids=[c["why"] for c in RECORD_CASES])
+def test_store_entity_against_party(case: RecordCase, scorer: Scorer) -> None:
+    from tidetrace.model import model
+    from tidetrace.resolve.records import from_entity, from_party
+    from tidetrace.resolve.run import PARTY_SCHEMA
+
+    entity = model.make_entity(case["entity"]["schema"])
+    entity.id = "plant"
+    for prop, value in case["entity"].items():
+        if prop != "schema":
+            entity.add(prop, value)
+    left = from_entity(entity)
+    assert left is not None
+    right = from_party(
+        "party",
+        case["party"],
+        country=case.get("party_country"),
+        schema=case.get("party_schema", PARTY_SCHEMA),
+    )
+    result = scorer.compare_records(left, right)
+    assert result.decision == case["decision"], (case["why"], result.score, result.explain())

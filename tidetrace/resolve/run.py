@@ -33,6 +33,7 @@ from tidetrace.workspace import Workspace
 
 __all__ = [
     "PARTY_DATASET",
+    "PARTY_SCHEMA",
     "RunSummary",
     "iter_party_records",
     "iter_store_records",
@@ -50,6 +51,13 @@ PARTY_DATASET = DatasetInfo(
         "resolution linked to another record or queued for review; names as filed."
     ),
 )
+# A party is whatever filed the bill: the plant itself (a ``Facility`` in the case or a
+# registry), its operating company, a trader. A legal form in the name ("CO LTD") does not
+# tell which, and FtM cannot merge a ``Company`` with a ``Facility``, so a guessed
+# ``Company`` would forbid the commonest link of all (DALIAN HAIQING FOODS CO.,LTD on a bill
+# = the plant Dalian Haiqing Food). ``LegalEntity`` merges with every one of them and still
+# never with a ``Vessel``.
+PARTY_SCHEMA = "LegalEntity"
 # One row per named party id, whichever slot (shipper, consignee, notify) it was in.
 _PARTY_SQL = """
 SELECT id, min(name), min(address), min(country), min(dataset) FROM (
@@ -202,18 +210,10 @@ def iter_party_records(ws: Workspace) -> Iterator[Record]:
                     address=address,
                     country=country,
                     source=f"shipments:{dataset}",
-                    schema=_party_schema(str(name)),
+                    schema=PARTY_SCHEMA,
                 )
     finally:
         con.close()
-
-
-def _party_schema(name: str) -> str:
-    try:
-        from tidetrace.shipments.normalize import party_schema
-    except ImportError:  # pragma: no cover - only when the domain is absent
-        return "LegalEntity"
-    return str(party_schema(name))
 
 
 def load_records(ws: Workspace, parties: bool = True) -> list[Record]:
@@ -274,6 +274,7 @@ def resolve_workspace(
     """
     started = time.perf_counter()
     scorer = Scorer(load_config(config))
+    _reset_party_schema(ws)
     records = load_records(ws, parties=parties)
     runner = get_engine(engine)
     if session is not None and hasattr(runner, "session"):
@@ -331,6 +332,18 @@ def resolve_workspace(
         rid, found.engine, found.records, found.pairs, linked, unlinked, queued, written,
         round(time.perf_counter() - started, 3),
     )  # fmt: skip
+
+
+def _reset_party_schema(ws: Workspace) -> None:
+    """Parties written by runs that still guessed ``Company`` from a legal form become
+    :data:`PARTY_SCHEMA`, so they can join a plant (see there)."""
+    st = statement_table
+    with ws.engine.begin() as conn:
+        conn.execute(
+            update(st)
+            .where(st.c.dataset == PARTY_DATASET.name, st.c.schema != PARTY_SCHEMA)
+            .values(schema=PARTY_SCHEMA)
+        )
 
 
 def _store_ids(ws: Workspace, ids: set[str]) -> set[str]:
