@@ -52,6 +52,7 @@ def test_upload_an_image_and_see_its_working_copy_and_custody(
             page.wait_for_url(lambda url: "/login" not in url)
 
             page.goto(f"{server}/cases/{case}")
+            page.screenshot(path=tmp_path / "case.png", full_page=True)
             page.get_by_label("File", exact=True).set_input_files(photo)
             page.get_by_label("Title").first.fill("Gate of the plant")
             page.locator("#up-about").fill("fac-1")
