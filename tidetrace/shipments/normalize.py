@@ -56,6 +56,7 @@ _NOT_WORD = re.compile(r"[^\w&]+|_+")
 _AMPERSAND = re.compile(r"\s*&\s*")
 
 
+@lru_cache(maxsize=1 << 16)
 def clean_name(raw: str) -> str:
     """A name in the form names are compared in: NFKC, upper case, no punctuation.
 
@@ -143,6 +144,11 @@ def has_legal_form(clean: str) -> bool:
     return _patterns()["legal_form"].search(clean) is not None
 
 
+@cache
+def _address_words() -> frozenset[str]:
+    return frozenset(_words()["address_words"])
+
+
 def split_folded_address(clean: str) -> tuple[str, str | None]:
     """Split an address typed into the name field off the name.
 
@@ -151,7 +157,7 @@ def split_folded_address(clean: str) -> tuple[str, str | None]:
     number or an address word) is split off; otherwise the name is returned whole.
     """
     legal = _patterns()["legal_form"]
-    address_words = set(_words()["address_words"])
+    address_words = _address_words()
     cut: int | None = None
     for match in legal.finditer(clean):
         rest = clean[match.end() :].strip()
@@ -189,6 +195,7 @@ def clean_country(raw: str) -> str | None:
     return result
 
 
+@lru_cache(maxsize=1 << 14)
 def infer_country(address: str) -> str | None:
     """The country an address ends with (``…, DALIAN, CHINA`` → ``cn``), else None.
 

@@ -110,6 +110,10 @@ class SparkEngine:
     def __init__(self, tmp_dir: Path, master: str = "local[*]") -> None:
         self.spark = get_spark(master, tmp_dir)
 
+    def prepare(self, work: Any, chunk: pa.Table) -> pa.Table:
+        """Nothing to do ahead: the Spark job does the per-row work."""
+        return chunk
+
     def process_chunk(self, work: Any, index: int, chunk: pa.Table) -> None:
         """Stage the checked raw rows of one chunk for the Spark job."""
         raw_dir = work.staging / "raw"
