@@ -9,6 +9,8 @@ Modules, each usable on its own (the testimony intake builds on the same ones):
 - ``custody``: the hash-chained, signed custody log; ``tsa``: RFC 3161 checkpoints.
 - ``sniff`` / ``strip``: real file types from magic bytes; metadata-free working copies.
 - ``items``, ``capture``, ``video``, ``claims``: evidence, URL capture, video triage, claims.
+- ``netguard``: which addresses a URL capture asked for over HTTP may reach (no SSRF).
+- ``ftm``: a case's items and claims as FtM ``Evidence`` and ``Claim`` entities.
 - ``bundle`` (+ the standalone ``bundle_verify`` script) and ``verify``.
 
 Needs the ``vault`` extra (PyNaCl, pikepdf, warcio, imagehash); the CLI and web modules

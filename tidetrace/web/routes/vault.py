@@ -111,7 +111,6 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     413: {"model": ErrorResponse, "description": "The upload is over TIDETRACE_MAX_UPLOAD_MB."},
 }
-MIB = 1024 * 1024
 
 
 # --- Contexts (pages and API share them) --------------------------------------------------
@@ -671,7 +670,7 @@ class _WorkspaceUploadParser(MultiPartParser):
     held in memory), which the capture code reads like a file given on the command line.
     """
 
-    def __init__(self, request: Request, directory: FilePath, limit: int) -> None:
+    def __init__(self, request: Request, directory: FilePath) -> None:
         super().__init__(
             request.headers, request.stream(), max_files=1, max_fields=60, max_part_size=64 * 1024
         )
@@ -712,9 +711,8 @@ async def upload_form(request: Request) -> AsyncIterator[None]:
     directory = FilePath(tempfile.mkdtemp(prefix="upload-", dir=ws.tmp_dir))
     form: FormData | None = None
     try:
-        limit = request.app.state.settings.max_upload_mb * MIB
         try:
-            form = await _WorkspaceUploadParser(request, directory, limit).parse()
+            form = await _WorkspaceUploadParser(request, directory).parse()
         except MultiPartException as exc:
             raise HTTPException(400, exc.message) from None
         request._form = form
