@@ -19,7 +19,7 @@ from tidetrace.cli.base import (
     open_workspace,
     print_json,
 )
-from tidetrace.cli.identity import CaseOption, UserOption, unlock_identity
+from tidetrace.cli.identity import CaseOption, UserOption, open_member_case, unlock_identity
 from tidetrace.exc import InputError
 from tidetrace.settings import get_settings
 from tidetrace.workspace import Workspace
@@ -56,16 +56,6 @@ GradeOption = Annotated[
     str | None,
     typer.Option(help="Admiralty grade: source reliability A-F + credibility 1-6, e.g. B2."),
 ]
-
-
-def _open(
-    home: Path | None, user: str | None, case: str
-) -> tuple[Workspace, "UnlockedUser", "CaseKeyring"]:
-    from tidetrace.vault.cases import open_case
-
-    ws = open_workspace(home)
-    actor = unlock_identity(ws, user)
-    return ws, actor, open_case(ws.engine, actor, case)
 
 
 def _warn(lines: list[str]) -> None:
@@ -199,7 +189,7 @@ def case_checkpoint(
     settings = get_settings()
     if not settings.tsa_url:
         raise CliError("no timestamp authority: set TIDETRACE_TSA_URL", exit_code=2)
-    ws, _actor, keyring = _open(home, user, case)
+    ws, _actor, keyring = open_member_case(home, user, case)
     done = checkpoint(ws.engine, keyring.case_id, settings.tsa_url)
     if done is None:
         typer.echo("nothing to timestamp: the custody log is empty")
@@ -262,7 +252,7 @@ def evidence_add(
     """
     from tidetrace.vault import capture, claims, items
 
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     about_ids = list(about or [])
     _check_about(ws, about_ids)
     extra: dict[str, Any] = {
@@ -327,7 +317,7 @@ def evidence_note(
     """
     from tidetrace.vault import items
 
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     result = items.add_note(
         ws, actor, keyring, text, title=title, about=list(about or []), grade=grade,
         tsa_url=get_settings().tsa_url,
@@ -351,7 +341,7 @@ def evidence_list(
     """
     from tidetrace.vault.items import list_items
 
-    ws, _actor, keyring = _open(home, user, case)
+    ws, _actor, keyring = open_member_case(home, user, case)
     found = list_items(ws.engine, keyring, about=about, kind=kind)
     if as_json:
         print_json([_item_json(i) for i in found])
@@ -375,7 +365,7 @@ def evidence_show(
     from tidetrace.vault.custody import history
     from tidetrace.vault.items import view_item
 
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     item = view_item(ws, actor, keyring, item_id)
     entries = history(ws.engine, keyring, item_id)
     if as_json:
@@ -431,7 +421,7 @@ def evidence_grade(
     """
     from tidetrace.vault.items import set_grade
 
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     item = set_grade(ws, actor, keyring, item_id, grade, reason)
     typer.echo(f"{item.id}: {item.grade_text}")
 
@@ -450,7 +440,7 @@ def evidence_verification(
     """
     from tidetrace.vault.items import add_verification_step
 
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     item = add_verification_step(ws, actor, keyring, item_id, step)
     typer.echo(f"{item.id}: {len(item.meta.verification)} verification step(s)")
 
@@ -472,7 +462,7 @@ def evidence_redact(
 
     if not file.is_file():
         raise InputError(file, "no such file")
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     item = add_redaction(ws, actor, keyring, item_id, file, note)
     typer.echo(f"{item.id}: working copy {item.meta.files['working'].sha256}")
 
@@ -493,7 +483,7 @@ def evidence_get(
     """
     from tidetrace.vault.items import export_file
 
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     if output.exists():
         raise CliError(f"{output} exists: not overwriting evidence", exit_code=2)
     with open(output, "xb") as dest:
@@ -535,7 +525,7 @@ def evidence_export(
     if format_ not in ("bundle", "ftm"):
         raise CliError(f"--format: {format_!r} is not bundle or ftm", exit_code=2)
     settings = get_settings()
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     if format_ == "ftm":
         _export_ftm(ws, actor, keyring, output, items_, originals, purpose)
         return
@@ -587,7 +577,7 @@ def evidence_verify(case: CaseOption, user: UserOption = None, home: HomeOption 
     """
     from tidetrace.vault.verify import verify_contents
 
-    ws, _actor, keyring = _open(home, user, case)
+    ws, _actor, keyring = open_member_case(home, user, case)
     checked, problems = verify_contents(ws, keyring)
     for problem in problems:
         typer.echo(str(problem))
@@ -619,7 +609,7 @@ def claim_add(
     """
     from tidetrace.vault.claims import add_claim
 
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     _check_about(ws, list(about or []))
     claim = add_claim(ws, actor, keyring, text, list(about or []), indicator, period)
     typer.echo(f"{claim.id}\t{claim.body.text}")
@@ -642,7 +632,7 @@ def claim_link(
     """
     from tidetrace.vault.claims import link
 
-    ws, actor, keyring = _open(home, user, case)
+    ws, actor, keyring = open_member_case(home, user, case)
     made = link(ws, actor, keyring, claim_id, item_id, stance, grade, note)
     typer.echo(f"{made.id}: {item_id} {made.body.stance} {claim_id} ({made.body.grade or '--'})")
 
@@ -663,7 +653,7 @@ def claim_list(
 
     from tidetrace.vault.claims import list_claims
 
-    ws, _actor, keyring = _open(home, user, case)
+    ws, _actor, keyring = open_member_case(home, user, case)
     found = list_claims(ws.engine, keyring, about=about)
     if as_json:
         print_json(
@@ -694,7 +684,7 @@ def claim_show(
     """
     from tidetrace.vault.claims import get_claim
 
-    ws, _actor, keyring = _open(home, user, case)
+    ws, _actor, keyring = open_member_case(home, user, case)
     claim = get_claim(ws.engine, keyring, claim_id)
     typer.echo(f"{claim.id}  {claim.body.text}")
     if claim.body.about:
