@@ -31,8 +31,8 @@ from pathlib import Path
 
 import duckdb
 
-from bench.graph.synth import World, write_extra_source, write_shipments
-from tidetrace.graph.build import build_graph
+from bench.graph.synth import World, write_amendments, write_extra_source, write_shipments
+from tidetrace.graph.build import BuildResult, GraphPaths, build_graph
 from tidetrace.graph.flags import add_flag, load_flag_index
 from tidetrace.graph.graphdb import drop_cache, open_graph
 from tidetrace.graph.trace import trace
@@ -81,12 +81,101 @@ def _baseline(root: Path, plant: str) -> float:
     return elapsed
 
 
+def _timed(ws: Workspace, full: bool = False) -> tuple[float, float, BuildResult]:
+    """Wall and CPU seconds of one build."""
+    started = time.perf_counter()
+    cpu = time.process_time()
+    result = build_graph(ws, actor="bench", full=full)
+    return time.perf_counter() - started, time.process_time() - cpu, result
+
+
+def _steps(result: BuildResult) -> str:
+    return ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
+
+
+def _fingerprints(version: Path) -> dict[str, tuple[int, int]]:
+    """Per file: row count and an order-free hash of its rows with node numbers as ids."""
+    con = duckdb.connect()
+    nodes = f"read_parquet('{version / 'nodes.parquet'}')"
+    out: dict[str, tuple[int, int]] = {}
+    for name, cols in (
+        ("events_src", "kind, day, hs, kg, n, bill, key"),
+        ("events_dst", "kind, day, hs, kg, n, bill, key"),
+        ("edges", "kind, kg, n, first, last, hs, bills"),
+    ):
+        row = con.execute(
+            f"""
+            SELECT count(*), sum(hash(a.id, b.id, {cols})::HUGEINT)
+            FROM read_parquet('{version / (name + ".parquet")}') e
+            JOIN {nodes} a ON a.idx = e.src JOIN {nodes} b ON b.idx = e.dst
+            """
+        ).fetchone()
+        assert row is not None
+        out[name] = (int(row[0]), int(row[1]))
+    row = con.execute(
+        f"SELECT count(*), sum(hash(id, name, schema, country, role, in_store)::HUGEINT) "
+        f"FROM {nodes}"
+    ).fetchone()
+    assert row is not None
+    out["nodes"] = (int(row[0]), int(row[1]))
+    con.close()
+    return out
+
+
+def _builds(ws: Workspace, world: World, new_rows: int) -> None:
+    """Full build, then incremental builds after new and amended records, against full ones.
+
+    Each incremental version is checked against a full compaction of the same inputs (row
+    counts and an order-free hash of every file, node numbers read as ids).
+    """
+    paths = GraphPaths.of(ws)
+    wall, cpu, built = _timed(ws)
+    print(f"build (first, full): {wall:.1f} s (CPU {cpu:.1f} s) — {built.summary()}", flush=True)
+    for label, write in (
+        (f"{new_rows:,} new bills in a new source", write_extra_source),
+        (f"{new_rows:,} amended re-filings of existing bills", write_amendments),
+    ):
+        write(ws.parquet_dir, world, new_rows)
+        incr_wall, incr_cpu, incr = _timed(ws)
+        assert incr.mode == "incremental", incr.notes
+        incremental = paths.current()
+        assert incremental is not None
+        # The same inputs compacted from scratch (parts already aggregated) ...
+        paths.current_file.unlink()
+        comp_wall, comp_cpu, comp = _timed(ws)
+        assert comp.mode == "full"
+        compacted = paths.current()
+        assert compacted is not None
+        same = _fingerprints(incremental) == _fingerprints(compacted)
+        # ... and rebuilt from scratch (every partition read again).
+        full_wall, full_cpu, _full = _timed(ws, full=True)
+        print(
+            f"after {label}:\n"
+            f"  incremental build: {incr_wall:.1f} s (CPU {incr_cpu:.1f} s) — "
+            f"{incr.compaction()}\n"
+            f"    steps (s): {_steps(incr)}\n"
+            f"  full compaction of the same parts: {comp_wall:.1f} s (CPU {comp_cpu:.1f} s)\n"
+            f"    steps (s): {_steps(comp)}\n"
+            f"  full rebuild (--full): {full_wall:.1f} s (CPU {full_cpu:.1f} s)\n"
+            f"    steps (s): {_steps(_full)}\n"
+            f"  incremental/full rebuild {incr_wall / full_wall:.3f}× "
+            f"(speed-up {full_wall / incr_wall:.1f}×), incremental/full compaction "
+            f"{incr_wall / comp_wall:.3f}×; same contents as the full compaction: {same}",
+            flush=True,
+        )
+        assert same, "incremental and full compaction differ"
+
+
 def main(argv: list[str]) -> int:
     """Run the benchmark; returns 1 if a goal is missed, else 0."""
     parser = argparse.ArgumentParser(prog="python -m bench.graph")
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--plants", type=int, default=20)
     parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument(
+        "--new-rows", type=int, default=10_000, help="bills in the new source (incremental)"
+    )
+    parser.add_argument("--builds-only", action="store_true", help="skip the traces")
     parser.add_argument("--home", type=Path, default=None, help="keep the workspace here")
     parser.add_argument(
         "--reuse",
@@ -112,20 +201,11 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         write_shipments(ws.parquet_dir, world)
         print(f"generated in {time.perf_counter() - started:.1f} s", flush=True)
-        started = time.perf_counter()
-        built = build_graph(ws)
-        full_s = time.perf_counter() - started
-        print(f"build (full): {full_s:.1f} s — {built.summary()}", flush=True)
-        write_extra_source(ws.parquet_dir, world, max(1, args.rows // 100))
-        started = time.perf_counter()
-        again = build_graph(ws)
-        incr_s = time.perf_counter() - started
-        print(
-            f"build (incremental, +1 % rows in a new source): {incr_s:.1f} s "
-            f"({again.partitions_read} source read, {again.partitions_kept} kept); "
-            f"{incr_s / full_s:.2f}× the full build",
-            flush=True,
-        )
+        _builds(ws, world, args.new_rows)
+    if args.builds_only:
+        ws.close()
+        tmp.cleanup()
+        return 0
 
     plants = _plants(world, args.plants)
     flagged = load_flag_index(ws.engine)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-__all__ = ["World", "write_shipments"]
+__all__ = ["World", "write_amendments", "write_extra_source", "write_shipments"]
 
 
 class World:
@@ -124,6 +124,23 @@ def write_extra_source(root: Path, world: World, rows: int, seed: int = 11) -> P
     folder = dataset / "src=bench00000000000000000003"
     con.execute(
         "COPY (SELECT * EXCLUDE (dataset, src) REPLACE ('new-' || shipment_id AS shipment_id) "
+        f"FROM read_parquet('{dataset}/src=bench00000000000000000001/*/*/*.parquet', "
+        "hive_partitioning = true) "
+        f"USING SAMPLE {rows} ROWS (reservoir, {seed})) TO '{folder}' (FORMAT parquet, "
+        "PARTITION_BY (arrival_year, arrival_month), OVERWRITE_OR_IGNORE true)"
+    )
+    con.close()
+    return folder
+
+
+def write_amendments(root: Path, world: World, rows: int, seed: int = 13) -> Path:
+    """A later source re-filing existing bills (same shipment ids, corrected weights)."""
+    dataset = root / "shipments" / "dataset=bench"
+    con = duckdb.connect()
+    folder = dataset / "src=bench00000000000000000004"
+    con.execute(
+        "COPY (SELECT * EXCLUDE (dataset, src) REPLACE (4::BIGINT AS ingest_seq, "
+        "'amended' AS record_status, weight_kg * 0.8 AS weight_kg) "
         f"FROM read_parquet('{dataset}/src=bench00000000000000000001/*/*/*.parquet', "
         "hive_partitioning = true) "
         f"USING SAMPLE {rows} ROWS (reservoir, {seed})) TO '{folder}' (FORMAT parquet, "

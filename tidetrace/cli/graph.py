@@ -174,7 +174,7 @@ def graph_build(
     ws = open_workspace(home)
     result = build_graph(ws, full=full)
     if as_json:
-        print_json(asdict(result))
+        print_json({k: v for k, v in asdict(result).items() if not k.startswith("_")})
         return
     typer.echo(result.summary())
 

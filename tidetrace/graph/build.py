@@ -44,6 +44,7 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,7 +59,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import Engine, func, or_, select
 
 from tidetrace.graph.asserted import AssertedEdge, load_asserted
-from tidetrace.graph.events import EVENT_SCHEMA, merge_sorted, remap, write_events
+from tidetrace.graph.events import EVENT_SCHEMA, edge_rows, merge_sorted, remap, write_events
 from tidetrace.graph.flags import refresh_list_flags
 from tidetrace.graph.sources import Partition, ShipmentSource, default_sources
 from tidetrace.store import audit
@@ -177,6 +178,15 @@ class BuildResult:
     edges_reused: int = 0
     edges_rebuilt: int = 0
     notes: list[str] = field(default_factory=list)
+    # Wall seconds per step (aggregate, flags, prepare, dirty, …), for benchmarks.
+    seconds: dict[str, float] = field(default_factory=dict)
+    _mark: float = field(default_factory=time.perf_counter, repr=False)
+
+    def lap(self, step: str) -> None:
+        """Charge the time since the last lap to ``step``."""
+        now = time.perf_counter()
+        self.seconds[step] = round(self.seconds.get(step, 0.0) + now - self._mark, 3)
+        self._mark = now
 
     def summary(self) -> str:
         """One line for the terminal."""
@@ -462,6 +472,7 @@ def build_graph(
             _write_json(
                 paths.parts / "manifest.json", {"format": PARTS_FORMAT, "partitions": manifest}
             )
+            result.lap("aggregate")
             store_seq = store_fingerprint(ws.engine)
             current = paths.current()
             old = _read_manifest(current / "manifest.json") if current is not None else {}
@@ -476,6 +487,7 @@ def build_graph(
             )
             with ws.engine.begin() as conn:
                 result.list_flags_added, result.list_flags_removed = refresh_list_flags(conn)
+            result.lap("flags")
             if not changed:
                 result.version = current.name if current is not None else ""
                 _collect_parts(paths, manifest)
@@ -669,12 +681,14 @@ def _compact(
         if (paths.parts / entry["file"]).is_file()
     }
     asserted = _prepare(ws, con, files)
+    result.lap("prepare")
     previous = None if full else paths.current()
     done = False
     if previous is not None:
         done = _compact_incremental(con, paths, previous, files, manifest, out, result)
     if not done:
         _compact_full(con, files, out, result)
+    result.lap("events")
     nodes = _write_nodes(ws, con, out)
     con.execute(
         f"COPY (SELECT raw, id FROM rawmap ORDER BY raw) TO '{out / 'idmap.parquet'}' "  # noqa: S608
@@ -710,6 +724,7 @@ def _compact(
     # Keep the previous version a while: a trace that opened it may still be reading.
     for old in sorted(existing)[:-1]:
         shutil.rmtree(paths.root / f"v{old}", ignore_errors=True)
+    result.lap("nodes")
 
 
 def _compact_full(
@@ -958,6 +973,7 @@ def _compact_incremental(
         ) WHERE {_LIVE}
         """  # noqa: S608 - paths are ours
     )
+    result.lap("dirty")
     # Node numbers: the previous version's, then new ids appended in id order.
     prev_nodes = pq.read_table(previous / "nodes.parquet", columns=["idx", "id"])
     n_prev = prev_nodes.num_rows
@@ -977,9 +993,10 @@ def _compact_incremental(
     _events_of_bills(con, "bills_new", "ev_new")
     new_events = con.execute("SELECT * FROM ev_new").to_arrow_table().cast(EVENT_SCHEMA)
     stale = con.execute("SELECT key FROM stale").to_arrow_table()["key"].combine_chunks()
+    result.lap("map")
     old_src, removed_events = _drop_stale(previous / "events_src.parquet", stale)
+    result.lap("read")
     # Edges touched by removed or new events are summed again over all their events.
-    con.register("kept_ev", old_src)
     con.register("removed_ev", removed_events)
     con.execute(
         """
@@ -989,16 +1006,20 @@ def _compact_incremental(
         )
         """
     )
+    con.unregister("removed_ev")
+    # Their old events are runs of the sorted file: found by binary search, not a scan.
+    con.register(
+        "touched_ev", edge_rows(old_src, con.execute("SELECT * FROM touched").to_arrow_table())
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE edges_touched AS {_EDGE_SELECT} FROM (
-            SELECT * FROM kept_ev SEMI JOIN touched USING (src, dst, kind)
+            SELECT * FROM touched_ev SEMI JOIN touched USING (src, dst, kind)
             UNION ALL BY NAME SELECT * FROM ev_new
         ) GROUP BY src, dst, kind
         """  # noqa: S608 - constants only
     )
-    con.unregister("kept_ev")
-    con.unregister("removed_ev")
+    con.unregister("touched_ev")
     edges = str(previous / "edges.parquet").replace("'", "''")
     con.execute(
         f"""
@@ -1012,6 +1033,7 @@ def _compact_incremental(
     result.edges_reused = int(_one(con, "SELECT count(*) FROM edges_new")) - result.edges_rebuilt
     kept, mapping = _survivors(con, "edges_new", count)
     _renumber(con, kept, mapping)
+    result.lap("edges")
     result.nodes_reused = int(np.count_nonzero(kept < n_prev))
     result.nodes_added = len(kept) - result.nodes_reused
     result.nodes_dropped = n_prev - result.nodes_reused
@@ -1025,15 +1047,20 @@ def _compact_incremental(
     merged = merge_sorted(old_src if same else remap(old_src, mapping), new_events,
                           ("src", "dst", "day"))  # fmt: skip
     del old_src
+    result.lap("merge")
     write_events(merged, str(out / "events_src.parquet"), ROW_GROUP)
     del merged
+    result.lap("write")
     old_dst, _gone = _drop_stale(previous / "events_dst.parquet", stale)
     del _gone
+    result.lap("read")
     merged = merge_sorted(old_dst if same else remap(old_dst, mapping), new_events,
                           ("dst", "src", "day"))  # fmt: skip
     del old_dst
+    result.lap("merge")
     write_events(merged, str(out / "events_dst.parquet"), ROW_GROUP)
     del merged
+    result.lap("write")
     _write_edges(con, _renumbered_edges(con, kept), out)
     for table in ("ev_new", "bills_new", "edges_touched", "touched"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
