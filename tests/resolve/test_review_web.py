@@ -2,18 +2,14 @@
 
 import dataclasses
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 from tests.resolve.conftest import add_entities
 from tests.web.support import PASSWORD, login_client
 from tidetrace.auth.users import add_user
@@ -38,8 +34,6 @@ ENTITIES = [
         "name": "Dalian Haiqing Food Co., Ltd. Branch",
     },
 ]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
@@ -124,38 +118,17 @@ def test_one_answer_then_bulk(app: FastAPI, workspace: Workspace) -> None:
     client.close()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.mark.browser
 def test_review_in_a_browser_with_keys_and_bulk(
     server: str, workspace: Workspace, tmp_path: Path
 ) -> None:
-    if shutil.which(CHROMIUM) is None:
-        pytest.skip("Chromium is not installed (make apt-test installs it)")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
