@@ -283,8 +283,10 @@ def f_han(a: NameForm, b: NameForm, threshold: float) -> tuple[FeatureValue, Fea
     return FeatureValue("han_match", 0.0, ""), FeatureValue("han_conflict", 1.0, detail)
 
 
+@lru_cache(maxsize=100_000)
 def places_compatible(left: frozenset[str], right: frozenset[str]) -> bool:
-    """Whether two sets of places share one, or one lies in the other."""
+    """Whether two sets of places share one, or one lies in the other (cached: names
+    carry few distinct sets of places, and every candidate pair asks)."""
     return any(_places_compatible(p, q) for p in left for q in right)
 
 

@@ -6,6 +6,7 @@ Korean and Latin script; the pinyin of Chinese forms and the Revised Romanizatio
 forms are derived here, so the YAML lists each word once per language.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
@@ -96,6 +97,15 @@ class Lexicon:
         return max((len(k) for k in self.latin), default=1)
 
     @cached_property
+    def phrase_sizes(self) -> dict[str, tuple[int, ...]]:
+        """For each first word of a Latin form, the word counts of its forms, longest first
+        (so a name's words are looked up only as phrases that exist)."""
+        sizes: dict[str, set[int]] = {}
+        for key in self.latin:
+            sizes.setdefault(key[0], set()).add(len(key))
+        return {word: tuple(sorted(s, reverse=True)) for word, s in sizes.items()}
+
+    @cached_property
     def first_words(self) -> frozenset[str]:
         """First words (three letters or more) of Latin forms: what a glued word may end in."""
         return frozenset(k[0] for k in self.latin if len(k[0]) >= 3)
@@ -139,6 +149,9 @@ class Lexicon:
                 self._put(self.latin, words, entry)
 
 
+_LATIN_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
 def latin_words(text: str) -> list[str]:
     """Lower-case ASCII words of Latin-script text.
 
@@ -147,17 +160,8 @@ def latin_words(text: str) -> list[str]:
     """
     folded = ascii_text(text).lower()
     folded = folded.replace("&", " and ").replace("'", "").replace("`", "")
-    out: list[str] = []
-    word: list[str] = []
-    for char in folded:
-        if char.isascii() and char.isalnum():
-            word.append(char)
-        elif word:
-            out.append("".join(word))
-            word = []
-    if word:
-        out.append("".join(word))
-    return out
+    # ascii_text leaves only ASCII, lower() only lower case: words are runs of [a-z0-9].
+    return _LATIN_WORD_RE.findall(folded)
 
 
 def pinyin_words(han: str) -> list[str]:

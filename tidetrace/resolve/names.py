@@ -461,7 +461,7 @@ def _latin_tokens(text: str, lex: Lexicon) -> list[Token]:
         return []
     legal = _rigour_legal_spans(words, lex)
     out: list[Token] = []
-    longest = lex.latin_max
+    sizes = lex.phrase_sizes
     i = 0
     while i < len(words):
         if i in legal:
@@ -470,8 +470,8 @@ def _latin_tokens(text: str, lex: Lexicon) -> list[Token]:
             i += size
             continue
         matched = False
-        for size in range(min(longest, len(words) - i), 0, -1):
-            if any(j in legal for j in range(i + 1, i + size)):
+        for size in sizes.get(words[i], ()):
+            if size > len(words) - i or (legal and any(j in legal for j in range(i + 1, i + size))):
                 continue
             phrase = tuple(words[i : i + size])
             entry = lex.latin.get(phrase)
