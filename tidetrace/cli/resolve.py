@@ -362,6 +362,8 @@ def _show(item: Any, position: int, total: int) -> None:
     typer.echo("why:")
     for rule in c.explanation.get("rules", []):
         typer.echo(f"  rule: {rule}")
+    for lead in c.explanation.get("leads", []):
+        typer.echo(f"  proposed by {lead}")
     for f in c.explanation.get("features", []):
         typer.echo(
             f"  {f['feature']:16} {f['value']:6.3f} × {f['weight']:6.2f} = "

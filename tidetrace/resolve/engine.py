@@ -28,6 +28,7 @@ __all__ = [
     "keep",
     "prune_conflicts",
     "score_index_pairs",
+    "sort_results",
 ]
 
 
@@ -200,7 +201,9 @@ def prepare_all(records: Sequence[Record]) -> list[Prepared]:
     return [prepare(r) for r in records]
 
 
-def _sorted(results: list[MatchResult]) -> list[MatchResult]:
+def sort_results(results: list[MatchResult]) -> list[MatchResult]:
+    """Results with each pair's smaller id on the left, sorted by pair (how engines return
+    them, so that two runs on the same input list the same pairs in the same order)."""
     for r in results:
         if r.right < r.left:
             r.left, r.right = r.right, r.left

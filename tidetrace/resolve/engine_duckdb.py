@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from tidetrace.resolve.blocking import DEFAULT_MAX_BLOCK, keyed
-from tidetrace.resolve.engine import EngineResult, _sorted, prepare_all, score_index_pairs
+from tidetrace.resolve.engine import EngineResult, prepare_all, score_index_pairs, sort_results
 from tidetrace.resolve.records import Record
 from tidetrace.resolve.scoring import Scorer
 
@@ -89,4 +89,4 @@ class DuckDBEngine:
         left = table.column("l").to_numpy().astype(np.int64, copy=False)
         right = table.column("r").to_numpy().astype(np.int64, copy=False)
         results = score_index_pairs(prepared, left, right, scorer, linked)
-        return EngineResult(self.name, len(records), len(left), _sorted(results))
+        return EngineResult(self.name, len(records), len(left), sort_results(results))

@@ -16,7 +16,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from tidetrace.resolve.blocking import DEFAULT_MAX_BLOCK, blocking_keys
-from tidetrace.resolve.engine import EngineResult, _sorted, keep, prune_conflicts
+from tidetrace.resolve.engine import EngineResult, keep, prune_conflicts, sort_results
 from tidetrace.resolve.features import Prepared, prepare
 from tidetrace.resolve.records import Record
 from tidetrace.resolve.scoring import MatchResult, Scorer, ScoringConfig
@@ -141,4 +141,4 @@ class SparkEngine:
         results: list[MatchResult] = pairs.rdd.mapPartitions(count).mapPartitions(score).collect()
         shared.unpersist()
         results = prune_conflicts(results, linked)
-        return EngineResult(self.name, len(records), int(counted.value), _sorted(results))
+        return EngineResult(self.name, len(records), int(counted.value), sort_results(results))

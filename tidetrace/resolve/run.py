@@ -20,10 +20,11 @@ from followthemoney import Statement, StatementEntity
 from sqlalchemy import insert, select, update
 
 from tidetrace.model import model
-from tidetrace.resolve.engine import get_engine
+from tidetrace.resolve.engine import get_engine, sort_results
 from tidetrace.resolve.judgements import Resolver
 from tidetrace.resolve.records import Record, from_entity, from_party, is_resolvable
 from tidetrace.resolve.scoring import MatchResult, Scorer, load_config
+from tidetrace.resolve.similar import read_candidate_links, score_candidate_links
 from tidetrace.resolve.tables import resolve_run_table
 from tidetrace.store import audit
 from tidetrace.store.datasets import DatasetInfo
@@ -283,6 +284,10 @@ def resolve_workspace(
     # People's merges decide, with this run's matches, which conflicts can matter.
     kwargs["linked"] = Resolver(ws.engine).human_links()
     found = runner.run(records, scorer, **kwargs)
+    leads = read_candidate_links(ws)
+    if leads:
+        by_id = {r.id: r for r in records}
+        found.results = sort_results(score_candidate_links(found.results, leads, by_id, scorer))
     review = scorer.config.review
     store_ids = _store_ids(ws, {i for r in found.results for i in (r.left, r.right)})
     involved = {i for r in found.results if r.score >= review for i in (r.left, r.right)}

@@ -196,6 +196,8 @@ class MatchResult:
         rules: rules that overrode the features (identifier link or conflict, schema).
         left_name: the left name the best name pair used.
         right_name: the right name the best name pair used.
+        leads: candidate links that proposed the pair, with their provenance (they do
+            not change the score: :mod:`tidetrace.resolve.similar`).
     """
 
     left: str
@@ -206,6 +208,7 @@ class MatchResult:
     rules: list[str] = field(default_factory=list)
     left_name: str = ""
     right_name: str = ""
+    leads: list[str] = field(default_factory=list)
 
     @property
     def conflicting(self) -> bool:
@@ -217,13 +220,15 @@ class MatchResult:
         return any(c.contribution <= CONFLICT_LOGIT for c in self.contributions)
 
     def explain(self) -> str:
-        """One line: rules first, then each feature as ``name=value×weight (detail)``."""
+        """One line: rules first, then each feature as ``name=value×weight (detail)``, then
+        the candidate links that proposed the pair."""
         parts = list(self.rules)
         for c in self.contributions:
             text = f"{c.feature}={c.value:g}×{c.weight:g}"
             if c.detail:
                 text += f" ({c.detail})"
             parts.append(text)
+        parts.extend(f"proposed by {lead}" for lead in self.leads)
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -237,6 +242,7 @@ class MatchResult:
             "right_name": self.right_name,
             "rules": list(self.rules),
             "features": [c.to_dict() for c in self.contributions],
+            "leads": list(self.leads),
         }
 
 
@@ -351,12 +357,14 @@ class Scorer:
         elif ids.links:
             rules.append("identifier shared: " + ", ".join(str(i) for i in ids.shared))
             score = max(score, config.identifier_link)
-        contributions = [
-            Contribution(v.name, v.value, config.weights.get(v.name, 0.0),
-                         v.value * config.weights.get(v.name, 0.0), v.detail)
-            for v in values
-            if v.value != 0 and config.weights.get(v.name, 0.0) != 0
-        ]  # fmt: skip
+        weights = config.weights
+        contributions = []
+        for v in values:
+            weight = weights.get(v.name, 0.0) if v.value else 0.0
+            if weight:
+                contributions.append(
+                    Contribution(v.name, v.value, weight, v.value * weight, v.detail)
+                )
         contributions.sort(key=lambda c: (-abs(c.contribution), c.feature))
         score = round(score, 4)
         return MatchResult(
