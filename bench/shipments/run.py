@@ -153,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows-per-file", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=OUT / "shipments-work")
     parser.add_argument("--skip-spark", action="store_true", help="DuckDB engine only")
+    parser.add_argument(
+        "--spark-rows",
+        type=int,
+        default=None,
+        help="run the Spark engine on its own synthetic input of this many bills (same seed) "
+        "instead of the full one, when Spark on all rows would take too long",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the files and workspaces")
     args = parser.parse_args(argv)
 
@@ -171,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
         "input_mb": input_bytes / 2**20,
         "synth_seconds": time.perf_counter() - started,
         "cpus": os.cpu_count(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        # Other work on the machine slows both sides of the ratio, not always equally.
+        "load_average_before": os.getloadavg()[0],
     }
     print("DuckDB read_csv baseline …", flush=True)
     results["baseline_seconds"] = baseline(synth.files)
@@ -178,11 +188,19 @@ def main(argv: list[str] | None = None) -> int:
     duck = ingest(synth.files, work / "ws-duckdb", "duckdb")
     results["duckdb"] = duck
     results["ratio_to_read_csv"] = results["baseline_seconds"] / duck["seconds"]
+    results["load_average_after_ingest"] = os.getloadavg()[0]
     print("query latency …", flush=True)
     results["query"] = query_latency(work / "ws-duckdb")
     if not args.skip_spark:
+        spark_files = synth.files
+        if args.spark_rows is not None and args.spark_rows < args.rows:
+            print(f"writing {args.spark_rows:,} synthetic bills for Spark …", flush=True)
+            small = write_synth(
+                work / "input-spark", args.spark_rows, args.seed, rows_per_file=args.rows_per_file
+            )
+            spark_files = small.files
         print("ingest, Spark engine …", flush=True)
-        results["spark"] = ingest(synth.files, work / "ws-spark", "spark")
+        results["spark"] = ingest(spark_files, work / "ws-spark", "spark")
     _print(results)
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"shipments-{args.rows}.json"
@@ -219,7 +237,8 @@ def _print(r: dict[str, Any]) -> None:
         lines.append(
             (
                 "ingest (Spark)",
-                f"{spark['seconds']:.1f} s ({spark['rows_per_second']:,.0f} rows/s); "
+                f"{spark['rows']:,} bills in {spark['seconds']:.1f} s "
+                f"({spark['rows_per_second']:,.0f} rows/s); "
                 f"peak RSS {spark['peak_rss_mb']:,.0f} MiB (Python + JVM)",
             )
         )

@@ -48,13 +48,26 @@ def _source(tmp_path: Path) -> tuple[Path, int]:
             "filing_date": f"2023-01-0{1 + i % 9}",
         }
         lines.append([row[h] for h in header])
-    lines.append(["", "", "", "A", "", "", "B"] + [""] * (len(header) - 7))
-    lines.append(["MAEU9", "", "", "A\x00B", "", "", "B"] + [""] * (len(header) - 7))
+    # One row per check (Spark runs them as SQL, DuckDB in Arrow): the same reject each.
+    for bill, shipper in REJECTED:
+        lines.append([bill, "", "", shipper, "", "", "B"] + [""] * (len(header) - 7))
+    too_long = ["MAEU7", "", "", "A", "", "", "B"] + [""] * (len(header) - 7)
+    too_long[header.index("weight")] = "9" * 300
+    lines.append(too_long)
     period = (date(2023, 1, 1), date(2023, 3, 31))  # few partitions: a short Spark job
     synth = write_synth(tmp_path / "synth", 300, seed=21, mix={"generic": 1.0}, period=period)
     with open(synth.files[0], encoding="utf-8", newline="") as fh:
         lines += list(csv.reader(fh))[1:]
     return write_csv(tmp_path / "mixed.csv", header, lines), len(HS_CASES) + 300
+
+
+REJECTED = [
+    ("", "A"),  # missing
+    ("\u3000 ", "A"),  # only whitespace: missing too
+    ("--/--", "A"),  # no letters or digits
+    ("MAEU9", "A\x00B"),  # NUL
+    ("MAEU8", "DALIAN Ã©TÃ© FOOD CO"),  # mojibake
+]
 
 
 def _all(ws: Workspace) -> list[dict[str, Any]]:
@@ -91,8 +104,10 @@ def test_duckdb_and_spark_store_the_same_rows(
     assert len(duck_rows) == len(spark_rows) == good
     for a, b in zip(duck_rows, spark_rows, strict=True):
         assert a == b, {k: (a[k], b[k]) for k in a if a[k] != b[k]}
-    assert (duck.sources[0].rows, duck.sources[0].rejected) == (good, 2)
-    assert (spark.sources[0].rows, spark.sources[0].rejected) == (good, 2)
+    rejected = len(REJECTED) + 1
+    assert (duck.sources[0].rows, duck.sources[0].rejected) == (good, rejected)
+    assert (spark.sources[0].rows, spark.sources[0].rejected) == (good, rejected)
     duck_rejects = (tmp_path / "duck.csv").read_text(encoding="utf-8")
     assert duck_rejects == (tmp_path / "spark.csv").read_text(encoding="utf-8")
-    assert "contains a NUL character" in duck_rejects
+    for reason in ("NUL", "missing bill", "no letters", "mojibake", "longer than 256"):
+        assert reason in duck_rejects

@@ -15,8 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tidetrace.ids.container import VALUES as CONTAINER_VALUES
-from tidetrace.shipments.fields import PARQUET_COLUMNS, PARTITION_COLUMNS
+from tidetrace.shipments.fields import (
+    DEFAULT_MAX_LENGTH,
+    MAX_LENGTH,
+    PARQUET_COLUMNS,
+    PARTITION_COLUMNS,
+    RAW_FIELDS,
+)
 from tidetrace.shipments.normalize import DICTIONARIES
+from tidetrace.shipments.prepare import (
+    BLANK_PATTERN,
+    MAX_REJECT_VALUE,
+    MOJIBAKE_PATTERN,
+    MOJIBAKE_REASON,
+)
 
 __all__ = [
     "CONTAINER_PATTERN",
@@ -26,6 +38,7 @@ __all__ = [
     "Dialect",
     "SourceMeta",
     "lookup_sql",
+    "marks_sql",
     "shipments_sql",
 ]
 
@@ -139,6 +152,52 @@ def lookup_sql(table: str = "raw") -> str:
     # Lookups are small (distinct values): ship them to every task, never shuffle the rows.
     hint = f"/*+ BROADCAST({', '.join(aliases)}) */"
     return f"SELECT {hint} {', '.join(selects)} FROM {table} AS p {' '.join(joins)}"  # noqa: S608
+
+
+def marks_sql(d: Dialect, table: str) -> str:
+    """``prepare.mark_chunk`` as SQL: the rows of ``table`` with unit keys and reject marks.
+
+    The same checks in the same order (NUL, mojibake, length, then the bill number), so the
+    first failing check names the field as in Arrow; the Spark engine runs this on its
+    executors. ``tests/shipments/test_spark.py`` holds it to the Arrow form.
+    """
+    checks: list[tuple[str, str, str]] = []
+    for name in RAW_FIELDS:
+        checks.append((f"instr({name}, chr(0)) > 0", name, "contains a NUL character"))
+    for name in RAW_FIELDS:
+        checks.append((f"{name} RLIKE {d.lit(MOJIBAKE_PATTERN)}", name, MOJIBAKE_REASON))
+    for name in RAW_FIELDS:
+        limit = MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH)
+        checks.append((f"char_length({name}) > {limit}", name, f"longer than {limit} characters"))
+    bill = "bill_of_lading"
+    checks.append((f"{bill} RLIKE {d.lit(BLANK_PATTERN)}", bill, "missing bill of lading number"))
+    checks.append(
+        (
+            f"{d.replace(bill, '[^A-Za-z0-9]', '')} = ''",
+            bill,
+            "no letters or digits in the bill of lading number",
+        )
+    )
+    field = " ".join(f"WHEN {cond} THEN {d.lit(name)}" for cond, name, _ in checks)
+    reason = " ".join(f"WHEN {cond} THEN {d.lit(why)}" for cond, _, why in checks)
+    value = " ".join(
+        f"WHEN {d.lit(name)} THEN substr({name}, 1, {MAX_REJECT_VALUE})" for name in RAW_FIELDS
+    )
+
+    def unit_key(unit: str, amount: str) -> str:
+        # As prepare._unit_key: "12000 KGS" with a blank unit column has its unit in the weight.
+        return f"CASE WHEN trim({unit}) = '' THEN {d.extract(amount, '[A-Za-z]+')} ELSE {unit} END"
+
+    marked = (
+        f"SELECT *, {unit_key('weight_unit', 'weight')} AS weight_unit_key, "  # noqa: S608
+        f"{unit_key('quantity_unit', 'quantity')} AS quantity_unit_key, "
+        f"CASE {field} END AS reject_field, CASE {reason} END AS reject_reason FROM {table}"
+    )
+    kept = ", ".join([*RAW_FIELDS, "source_row", "weight_unit_key", "quantity_unit_key"])
+    return (
+        f"SELECT {kept}, reject_field, CASE reject_field {value} END AS reject_value, "  # noqa: S608
+        f"reject_reason FROM ({marked}) AS m"
+    )
 
 
 def _number(d: Dialect, expr: str) -> str:

@@ -237,6 +237,9 @@ class ChunkEngine(Protocol):
     """What an engine does: normalise chunks into staged Parquet, then finish a source."""
 
     name: str
+    # True when the engine runs the row checks itself (``prepare.mark_chunk``, on its own
+    # workers) and stages its own rejects; chunks then reach it unchecked.
+    checks_rows: bool
 
     def prepare(self, work: SourceWork, chunk: pa.Table) -> pa.Table:
         """Work on a chunk's checked rows that can run ahead, in the reading thread.
@@ -292,6 +295,7 @@ class DuckDBEngine:
     """
 
     name = "duckdb"
+    checks_rows = False
 
     def __init__(self, tmp_dir: Path, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> None:
         tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -556,11 +560,14 @@ Checked = tuple[int, int, tuple[pa.Table, pa.Table] | None]
 def _checked_chunks(work: SourceWork, workdir: Path, engine: ChunkEngine) -> Iterator[Checked]:
     """(index, rows, (good, rejects)) per chunk; None for chunks an earlier run staged.
 
-    The good rows have been through the engine's :meth:`ChunkEngine.prepare`.
+    The good rows have been through the engine's :meth:`ChunkEngine.prepare`; an engine
+    that checks rows itself gets every row, and no rejects here.
     """
     for index, chunk in read_chunks(work.source, work.record.chunk_rows, workdir):
         if index in work.record.done_chunks:
             yield index, chunk.num_rows, None
+        elif engine.checks_rows:
+            yield index, chunk.num_rows, (engine.prepare(work, chunk), REJECT_SCHEMA.empty_table())
         else:
             good, rejects = prepare_chunk(chunk, work.source.name)
             yield index, chunk.num_rows, (engine.prepare(work, good), rejects)

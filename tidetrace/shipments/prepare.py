@@ -19,7 +19,16 @@ import pyarrow.compute as pc
 
 from tidetrace.shipments.fields import DEFAULT_MAX_LENGTH, MAX_LENGTH, RAW_FIELDS, REJECT_SCHEMA
 
-__all__ = ["MOJIBAKE_PATTERN", "looks_mojibake", "prepare_chunk"]
+__all__ = [
+    "BLANK_PATTERN",
+    "MARK_COLUMNS",
+    "MAX_REJECT_VALUE",
+    "MOJIBAKE_PATTERN",
+    "MOJIBAKE_REASON",
+    "looks_mojibake",
+    "mark_chunk",
+    "prepare_chunk",
+]
 
 # UTF-8 read as Windows-1252 or Latin-1 and saved again: a lead byte C2-F4 shown as
 # Â…ô followed by a continuation byte 80-BF shown as a C1 control, a Latin-1 symbol or
@@ -28,6 +37,10 @@ _LEAD = "".join(chr(c) for c in range(0xC2, 0xF5))
 _NEXT = "".join(chr(c) for c in range(0x80, 0xC0)) + "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 MOJIBAKE_PATTERN = f"[{re.escape(_LEAD)}][{re.escape(_NEXT)}]|\ufffd|锟斤拷"
 _MOJIBAKE = re.compile(MOJIBAKE_PATTERN)
+# A bill of only whitespace is missing. Python's (and Arrow's) whitespace, spelled so RE2
+# (DuckDB, Arrow) and Java (Spark) read the pattern the same: ASCII as \xHH, the rest as is.
+_SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+BLANK_PATTERN = "^[" + "".join(f"\\x{ord(c):02X}" if ord(c) < 0x80 else c for c in _SPACES) + "]*$"
 MAX_REJECT_VALUE = 1000
 MOJIBAKE_REASON = (
     "mojibake: text decoded with the wrong encoding before it reached us (or bytes that "
@@ -47,18 +60,31 @@ def _unit_key(unit: pa.ChunkedArray, amount: pa.ChunkedArray) -> pa.ChunkedArray
     return pc.if_else(pc.equal(pc.utf8_trim(unit, " "), ""), letters, unit)
 
 
-def prepare_chunk(chunk: pa.Table, source_file: str) -> tuple[pa.Table, pa.Table]:
-    """Split a chunk of raw rows into rows to store and rejected rows.
+MARK_COLUMNS: tuple[str, ...] = (
+    "weight_unit_key",
+    "quantity_unit_key",
+    "reject_field",
+    "reject_value",
+    "reject_reason",
+)
+
+
+def mark_chunk(chunk: pa.Table | pa.RecordBatch) -> pa.Table:
+    """Every row of a chunk with its unit keys and, when it fails a check, why.
+
+    The one place the checks live: :func:`prepare_chunk` splits its result for the DuckDB
+    engine, and the Spark engine runs it on its executors (``mapInArrow``).
 
     Args:
         chunk: raw fields plus ``source_row``.
-        source_file: the name rejects record.
 
     Returns:
-        ``(good, rejects)``: the good rows with the unit keys added, and the rejects as
-        (file, row, field, value, reason).
+        The chunk plus :data:`MARK_COLUMNS`: the unit keys the unit lookups join on, and
+        ``reject_field`` / ``reject_value`` (cut to 1000 characters) / ``reject_reason``,
+        null for rows that pass.
     """
-    n = chunk.num_rows
+    table = chunk if isinstance(chunk, pa.Table) else pa.Table.from_batches([chunk])
+    n = table.num_rows
     field = pa.nulls(n, pa.string())
     reason = pa.nulls(n, pa.string())
 
@@ -69,7 +95,7 @@ def prepare_chunk(chunk: pa.Table, source_file: str) -> tuple[pa.Table, pa.Table
             field = pc.if_else(fresh, name, field)
             reason = pc.if_else(fresh, why, reason)
 
-    columns = {name: chunk.column(name) for name in RAW_FIELDS}
+    columns = {name: table.column(name) for name in RAW_FIELDS}
     for name, column in columns.items():
         mark(pc.match_substring(column, "\x00"), name, "contains a NUL character")
     for name, column in columns.items():
@@ -81,36 +107,54 @@ def prepare_chunk(chunk: pa.Table, source_file: str) -> tuple[pa.Table, pa.Table
         mark(pc.greater(pc.utf8_length(column), limit), name, f"longer than {limit} characters")
     bill = columns["bill_of_lading"]
     mark(
-        pc.equal(pc.utf8_trim_whitespace(bill), ""),
+        pc.match_substring_regex(bill, BLANK_PATTERN),
         "bill_of_lading",
         "missing bill of lading number",
     )
     alnum = pc.replace_substring_regex(bill, "[^A-Za-z0-9]", "")
     mark(pc.equal(alnum, ""), "bill_of_lading", "no letters or digits in the bill of lading number")
 
-    bad = pc.is_valid(reason)
-    good = chunk.filter(pc.invert(bad))
-    good = good.append_column(
-        "weight_unit_key", _unit_key(good.column("weight_unit"), good.column("weight"))
+    value = pa.nulls(n, pa.string())
+    if pc.any(pc.is_valid(reason)).as_py():
+        for name in RAW_FIELDS:
+            value = pc.if_else(pc.equal(field, name), columns[name], value)
+        value = pc.utf8_slice_codeunits(value, 0, MAX_REJECT_VALUE)
+    marks = (
+        _unit_key(table.column("weight_unit"), table.column("weight")),
+        _unit_key(table.column("quantity_unit"), table.column("quantity")),
+        field,
+        value,
+        reason,
     )
-    good = good.append_column(
-        "quantity_unit_key", _unit_key(good.column("quantity_unit"), good.column("quantity"))
-    )
+    for name, array in zip(MARK_COLUMNS, marks, strict=True):
+        table = table.append_column(name, array)
+    return table
+
+
+def prepare_chunk(chunk: pa.Table, source_file: str) -> tuple[pa.Table, pa.Table]:
+    """Split a chunk of raw rows into rows to store and rejected rows.
+
+    Args:
+        chunk: raw fields plus ``source_row``.
+        source_file: the name rejects record.
+
+    Returns:
+        ``(good, rejects)``: the good rows with the unit keys added, and the rejects as
+        (file, row, field, value, reason).
+    """
+    marked = mark_chunk(chunk)
+    bad = pc.is_valid(marked.column("reject_reason"))
+    good = marked.filter(pc.invert(bad)).drop_columns(list(MARK_COLUMNS[2:]))
     if not pc.any(bad).as_py():
         return good, REJECT_SCHEMA.empty_table()
-    rejected = chunk.filter(bad)
-    bad_field = pc.filter(field, bad)
-    values = pa.nulls(rejected.num_rows, pa.string())
-    for name in RAW_FIELDS:
-        values = pc.if_else(pc.equal(bad_field, name), rejected.column(name), values)
-    values = pc.utf8_slice_codeunits(values, 0, MAX_REJECT_VALUE)
+    rejected = marked.filter(bad)
     rejects = pa.table(
         {
             "file": pa.array([source_file] * rejected.num_rows, pa.string()),
             "row": rejected.column("source_row"),
-            "field": bad_field,
-            "value": values,
-            "reason": pc.filter(reason, bad),
+            "field": rejected.column("reject_field"),
+            "value": rejected.column("reject_value"),
+            "reason": rejected.column("reject_reason"),
         },
         schema=REJECT_SCHEMA,
     )

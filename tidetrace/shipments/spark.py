@@ -1,12 +1,20 @@
 """The Spark engine: the same ingest, with the per-row work and the write done by Spark.
 
-Reading and the row checks are shared with the DuckDB engine (``readers.py``,
-``prepare.py``), so both engines store and reject the same rows; each checked chunk is
-staged as raw Parquet. When a source is read, one Spark job takes all its chunks: distinct
-values are collected and cleaned by the same Python code (``normalize.py``), joined back
-as lookup tables, the per-row SQL of ``expressions.py`` (Spark dialect) builds the columns,
-and Spark writes the partitioned Parquet. Output files differ in name and row grouping;
-their rows are identical (``tests/shipments/test_spark.py``).
+The driver reads each source once, in order (``readers.py``, shared with the DuckDB engine
+so both number rows and reject malformed lines the same way) and stages its raw chunks as
+Parquet. When a source is read, one Spark job takes all its chunks and does the per-row
+work on the executors:
+
+* the row checks: ``prepare.mark_chunk`` as Spark SQL (``expressions.marks_sql``, the
+  same patterns in the same order); rejected rows are written by Spark beside the staged
+  output;
+* the cleaning lookups: the distinct values of the checked rows are collected, cleaned
+  once by the same Python code (``normalize.py``) and broadcast back as lookup tables;
+* the per-row SQL of ``expressions.py`` (Spark dialect), and the partitioned Parquet
+  write.
+
+Output files differ in name and row grouping; their rows and the rejects are identical
+(``tests/shipments/test_spark.py``).
 
 Local mode by default (``local[*]``); pass another master URL to run on a cluster whose
 executors can read the staging directory.
@@ -20,8 +28,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tidetrace.shipments.expressions import SPARK, lookup_sql, shipments_sql
+from tidetrace.shipments.expressions import SPARK, lookup_sql, marks_sql, shipments_sql
 from tidetrace.shipments.normalize import DICTIONARIES, DictionaryCache
+from tidetrace.shipments.prepare import MARK_COLUMNS
 
 __all__ = ["SparkEngine", "get_spark", "stop_spark"]
 
@@ -106,6 +115,7 @@ class SparkEngine:
     """
 
     name = "spark"
+    checks_rows = True
 
     def __init__(self, tmp_dir: Path, master: str = "local[*]") -> None:
         self.spark = get_spark(master, tmp_dir)
@@ -115,7 +125,7 @@ class SparkEngine:
         return chunk
 
     def process_chunk(self, work: Any, index: int, chunk: pa.Table) -> None:
-        """Stage the checked raw rows of one chunk for the Spark job."""
+        """Stage the raw rows of one chunk for the Spark job."""
         raw_dir = work.staging / "raw"
         raw_dir.mkdir(parents=True, exist_ok=True)
         if not chunk.num_rows:
@@ -130,23 +140,54 @@ class SparkEngine:
         """Run the Spark job over every staged chunk of the source."""
         raw_dir: Path = work.staging / "raw"
         out_dir: Path = work.out_dir
+        rejects_dir: Path = work.rejects_dir / "spark"
         files = sorted(raw_dir.glob("c*.parquet")) if raw_dir.exists() else []
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
+        for old in (out_dir, rejects_dir):
+            if old.exists():
+                shutil.rmtree(old)
         if not files:
             out_dir.mkdir(parents=True)
             return
         spark = self.spark
-        raw = spark.read.parquet(*[str(f) for f in files])
-        raw.createOrReplaceTempView("raw")
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        spark.read.parquet(*[str(f) for f in files]).createOrReplaceTempView("raw")
+        # The checks run once per row; three actions (rejects, lookups, rows) read the result.
+        checked = spark.sql(marks_sql(SPARK, "raw")).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            rejects = checked.where("reject_reason IS NOT NULL").select(
+                F.lit(work.source.name).alias("file"),
+                F.col("source_row").alias("row"),
+                F.col("reject_field").alias("field"),
+                F.col("reject_value").alias("value"),
+                F.col("reject_reason").alias("reason"),
+            )
+            tmp_rejects = work.staging / "tmp-spark-rejects"
+            rejects.coalesce(1).write.mode("overwrite").parquet(str(tmp_rejects))
+            _tidy(tmp_rejects)
+            checked.where("reject_reason IS NULL").drop(*MARK_COLUMNS[2:]).createOrReplaceTempView(
+                "checked"
+            )
+            self._write(work, "checked")
+            rejects_dir.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(tmp_rejects, rejects_dir)
+        finally:
+            checked.unpersist()
+            spark.catalog.dropTempView("checked")
+            spark.catalog.dropTempView("raw")
+
+    def _write(self, work: Any, table: str) -> None:
+        """Clean, build the columns of and write the checked rows in view ``table``."""
+        spark = self.spark
         cache = DictionaryCache(work.date_order)
         views = []
-        keys = _keys_by_lookup(spark.sql(_distinct_keys_sql("raw")).collect())
+        keys = _keys_by_lookup(spark.sql(_distinct_keys_sql(table)).collect())
         for dictionary in DICTIONARIES:
             lookup = cache.lookup(dictionary, keys[dictionary.name])
             spark.createDataFrame(lookup).createOrReplaceTempView(f"d_{dictionary.name}")
             views.append(f"d_{dictionary.name}")
-        spark.sql(lookup_sql("raw")).createOrReplaceTempView("prep")
+        spark.sql(lookup_sql(table)).createOrReplaceTempView("prep")
         tmp_out = work.staging / "spark-out"
         if tmp_out.exists():
             shutil.rmtree(tmp_out)
@@ -156,10 +197,10 @@ class SparkEngine:
             .partitionBy("arrival_year", "arrival_month")
             .parquet(str(tmp_out))
         )
-        for view in [*views, "prep", "raw"]:
+        for view in [*views, "prep"]:
             spark.catalog.dropTempView(view)
         _tidy(tmp_out)
-        os.rename(tmp_out, out_dir)
+        os.rename(tmp_out, work.out_dir)
 
     def close(self) -> None:
         """Keep the session: a process may ingest again (the tests do)."""
