@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from bench.graph.synth import World, write_amendments, write_extra_source, write_shipments
-from tidetrace.graph.build import BuildResult, GraphPaths, build_graph
+from tidetrace.graph.build import BuildResult, GraphPaths, build_graph, event_files
 from tidetrace.graph.flags import add_flag, load_flag_index
 from tidetrace.graph.graphdb import drop_cache, open_graph
 from tidetrace.graph.trace import trace
@@ -103,10 +103,12 @@ def _fingerprints(version: Path) -> dict[str, tuple[int, int]]:
         ("events_dst", "kind, day, hs, kg, n, bill, key"),
         ("edges", "kind, kg, n, first, last, hs, bills"),
     ):
+        paths = event_files(version, name) if name != "edges" else [version / "edges.parquet"]
+        files = "[" + ", ".join(f"'{p}'" for p in paths) + "]"
         row = con.execute(
             f"""
             SELECT count(*), sum(hash(a.id, b.id, {cols})::HUGEINT)
-            FROM read_parquet('{version / (name + ".parquet")}') e
+            FROM read_parquet({files}) e
             JOIN {nodes} a ON a.idx = e.src JOIN {nodes} b ON b.idx = e.dst
             """
         ).fetchone()

@@ -5,6 +5,7 @@ which an incremental build keeps from the previous version)."""
 import json
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,14 @@ import pytest
 
 from tests.graph import support
 from tidetrace.graph import build as build_module
-from tidetrace.graph.build import BuildResult, GraphPaths, build_graph, graph_is_stale
-from tidetrace.graph.flags import load_flag_index
+from tidetrace.graph.build import (
+    BuildResult,
+    GraphPaths,
+    build_graph,
+    event_files,
+    graph_is_stale,
+)
+from tidetrace.graph.flags import add_flag, load_flag_index
 from tidetrace.graph.graphdb import Window, drop_cache, open_graph
 from tidetrace.graph.sources import party_id
 from tidetrace.graph.trace import trace
@@ -81,9 +88,14 @@ def _snapshot(ws: Workspace) -> dict[str, Any]:
     }
     orders = {"events_src": ("src", "dst", "day"), "events_dst": ("dst", "src", "day")}
     for name, order in orders.items():
-        rows = pq.read_table(current / f"{name}.parquet").to_pylist()
-        keys = [tuple(r[c] for c in order) for r in rows]
-        assert keys == sorted(keys), f"{name} is not sorted by {order}"
+        rows = []
+        # The sorted file and the delta beside it, each sorted; readers take both.
+        for file in event_files(current, name):
+            part = pq.read_table(file).to_pylist()
+            keys = [tuple(r[c] for c in order) for r in part]
+            assert keys == sorted(keys), f"{file.name} is not sorted by {order}"
+            assert str(pq.read_schema(file)) == str(pq.read_schema(current / f"{name}.parquet"))
+            rows += part
         out[name] = sorted(
             (tuple(ids[v] if k in ("src", "dst") else v for k, v in r.items()) for r in rows),
             key=repr,
@@ -106,7 +118,34 @@ def _snapshot(ws: Workspace) -> dict[str, Any]:
     return out
 
 
-def _from_scratch(ws: Workspace) -> dict[str, Any]:
+def _canonical(data: dict[str, Any]) -> dict[str, Any]:
+    """A trace as JSON without what depends on node numbers (the order of lists)."""
+    data.pop("graph_version")
+    paths = data.pop("paths")
+
+    def text(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, default=str)
+
+    nodes = [{**n, "paths": sorted(text(paths[i]) for i in n["paths"])} for n in data.pop("nodes")]
+    edges = sorted(data.pop("edges"), key=text)
+    return {**data, "nodes": sorted(nodes, key=text), "edges": edges}
+
+
+def _traces(ws: Workspace) -> list[Any]:
+    """Traces through the live version, windowed (per-day events) and not (edge totals)."""
+    graph = open_graph(ws)
+    flags = load_flag_index(ws.engine)
+    out = []
+    for start, direction in ((party_id(PLANT, "CN"), "downstream"), ("t-d", "upstream")):
+        if start not in graph.index:
+            continue
+        for window in (Window(), Window(since=date(2023, 1, 10)), Window(hs="0307")):
+            result = trace(graph, flags, start, direction, window)  # type: ignore[arg-type]
+            out.append(_canonical(result.to_dict()))
+    return out
+
+
+def _from_scratch(ws: Workspace) -> tuple[dict[str, Any], list[Any]]:
     """Build the graph anew into an empty graph directory, snapshot it, put the old back."""
     root = GraphPaths.of(ws).root
     aside = root.with_name("graph.aside")
@@ -115,7 +154,7 @@ def _from_scratch(ws: Workspace) -> dict[str, Any]:
     try:
         result = build_graph(ws, actor="tester")
         assert result.mode == "full"
-        return _snapshot(ws)
+        return _snapshot(ws), _traces(ws)
     finally:
         shutil.rmtree(root)
         aside.rename(root)
@@ -126,7 +165,7 @@ def _incremental(ws: Workspace) -> BuildResult:
     result = build_graph(ws, actor="tester")
     assert result.mode == "incremental", result.notes
     assert not graph_is_stale(ws)
-    assert _snapshot(ws) == _from_scratch(ws)
+    assert (_snapshot(ws), _traces(ws)) == _from_scratch(ws)
     return result
 
 
@@ -139,8 +178,16 @@ def _company(ws: Workspace, name: str, country: str) -> str:
     return entity.id
 
 
+@pytest.fixture(params=["delta", "merge"])
+def fold(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Either new events go to delta files beside the linked sorted files whenever they
+    can, or the sorted files are always merged anew."""
+    monkeypatch.setattr(build_module, "FOLD_SHARE", 100.0 if request.param == "delta" else 0.0)
+    return str(request.param)
+
+
 @pytest.fixture
-def records(workspace: Workspace) -> Path:
+def records(workspace: Workspace, fold: str) -> Path:
     """The hand-built store graph plus two partitions of trade records, built once."""
     support.load(workspace)
     root = workspace.parquet_dir
@@ -161,12 +208,16 @@ def records(workspace: Workspace) -> Path:
             _bill(5, "SEA STAR LLC", OCEAN, 120.25, "2023-02-03"),
         ],
     )
+    # A flag date splits the plant's shipments (read per day from the event files).
+    add_flag(workspace.engine, party_id(PLANT, "CN"), "finding", since=date(2023, 1, 15), actor="t")
     first = build_graph(workspace, actor="tester")
     assert first.mode == "full" and first.parts_compacted
     return root
 
 
-def test_new_records_reuse_the_previous_version(workspace: Workspace, records: Path) -> None:
+def test_new_records_reuse_the_previous_version(
+    workspace: Workspace, records: Path, fold: str
+) -> None:
     before = open_graph(workspace)
     _write(
         records,
@@ -197,9 +248,23 @@ def test_new_records_reuse_the_previous_version(workspace: Workspace, records: P
     # The version opened before the build is still readable (the switch is one rename).
     assert before.observed([0], "downstream", Window()) is not None
     assert "incremental: reused" in result.summary()
+    current = GraphPaths.of(workspace).current()
+    assert current is not None
+    delta = current / "events_src.delta.parquet"
+    if fold == "delta":
+        assert result.events_delta == 3 and "linked" in result.summary()
+        assert delta.is_file() and (current / "events_src.parquet").stat().st_nlink == 2
+        # Another source: the delta grows, the sorted files are still the first build's.
+        _write(records, "month=4", [_bill(9, PLANT, "NEW HARBOUR CO", 5, "2023-04-04")])
+        again = _incremental(workspace)
+        assert again.events_delta == 4 and again.parts_compacted == ["parquet:month=4"]
+    else:
+        assert result.events_delta == 0 and not delta.exists()
     plant = party_id(PLANT, "CN")
-    traced = trace(graph, load_flag_index(workspace.engine), plant, "downstream")
-    assert {n.name: n.kg for n in traced.nodes}["NEW HARBOUR CO"] == 300.0
+    traced = trace(open_graph(workspace), load_flag_index(workspace.engine), plant, "downstream")
+    assert {n.name: n.kg for n in traced.nodes}["NEW HARBOUR CO"] == 300.0 + (
+        5.0 if fold == "delta" else 0.0
+    )
 
 
 def test_amendments_replace_and_remove_old_contributions(
@@ -246,8 +311,9 @@ def test_amendments_replace_and_remove_old_contributions(
     assert party_id("NEW HARBOUR CO", "US") not in graph.index
     plant = party_id(PLANT, "CN")
     traced = trace(graph, load_flag_index(workspace.engine), plant, "downstream")
-    # Bills 1 and 2 direct, and bill 5 of what SEA STAR received.
-    assert {n.name: n.kg for n in traced.nodes}["OCEAN BEST IMPORTS INC"] == 1620.25
+    # From the flag date: bill 2 direct, and bill 5 of what SEA STAR received (bill 4).
+    ocean = next(n for n in traced.nodes if n.name == "OCEAN BEST IMPORTS INC")
+    assert (ocean.kg, ocean.kg_before_flag) == (620.25, 1000.0)
 
 
 def test_merges_and_splits_remap_only_their_bills(workspace: Workspace, records: Path) -> None:
@@ -265,7 +331,7 @@ def test_merges_and_splits_remap_only_their_bills(workspace: Workspace, records:
     merged_away = ocean if canonical != ocean else "t-i1"
     assert merged_away not in graph.index and canonical in graph.index
     traced = trace(graph, load_flag_index(workspace.engine), party_id(PLANT, "CN"), "downstream")
-    assert {n.id: n.kg for n in traced.nodes}[canonical] == 1620.25
+    assert {n.id: n.kg for n in traced.nodes}[canonical] == 620.25
     # The split takes the trade party out again: its node comes back, appended.
     resolver.split(ocean, actor="tester")
     result = _incremental(workspace)
@@ -286,7 +352,7 @@ def test_most_bills_dirty_falls_back_to_full(
     assert result.mode == "full"
     assert any("compacted again" in note for note in result.notes)
     assert "full" in result.summary()
-    assert _snapshot(workspace) == _from_scratch(workspace)
+    assert (_snapshot(workspace), _traces(workspace)) == _from_scratch(workspace)
 
 
 def test_full_flag_and_interrupted_compaction(

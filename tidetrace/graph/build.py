@@ -11,6 +11,8 @@ Layout under ``<workspace>/graph/``::
     v<N>/events_src.parquet            observed edge events (one row per bill and edge, with
                                        the bill's key), canonical node numbers, by src
     v<N>/events_dst.parquet            the same rows sorted by dst (upstream traces)
+    v<N>/events_*.delta.parquet        events added since those were written, sorted the
+                                       same way (readers take both; see :func:`event_files`)
     v<N>/edges.parquet                 one summary row per observed edge (whole period)
     v<N>/nodes.parquet                 node number → id, name, schema, country, role
     v<N>/idmap.parquet                 raw party id → canonical id, as this version used it
@@ -27,9 +29,12 @@ sees the old graph or the new one, never half of each.
 A full compaction reads every part. An incremental one starts from the live version and
 works on *dirty bills* only: the bills of added, changed and removed partitions, and the
 bills naming a party whose canonical id changed. Their old events are taken out, their
-current versions (the latest across all partitions) are mapped and merged into the sorted
-event files, the edges they touch are summed again, and node numbers are kept (new nodes
-appended, vanished ones closed up in order). When most bills are dirty, a full compaction
+current versions (the latest across all partitions) are mapped, the edges they touch are
+summed again, and node numbers are kept (new nodes appended, vanished ones closed up in
+order). When only new events come, the sorted event files are linked into the new version
+unchanged and the new events go to small sorted *delta* files beside them, until those
+outgrow :data:`FOLD_SHARE` of them; otherwise the old events are merged with the new ones
+into new sorted files (a merge, not a sort). When most bills are dirty, a full compaction
 is cheaper, and the result says so. Either way the version holds the same nodes, edges
 and events, up to node numbering.
 
@@ -72,6 +77,7 @@ __all__ = [
     "GraphPaths",
     "build_graph",
     "ensure_graph",
+    "event_files",
     "graph_is_stale",
     "store_fingerprint",
 ]
@@ -89,12 +95,15 @@ ROW_GROUP = 65_536
 # Bumped when part files change shape: older ones are then read again from the sources.
 PARTS_FORMAT = 3
 # Bumped when version files change shape: an older version is rebuilt, never misread.
-GRAPH_FORMAT = 3
+GRAPH_FORMAT = 4
 # An incremental compaction re-reads every dirty bill; past this share of all bills a full
 # one is as cheap and simpler.
 FULL_SHARE = 0.5
 # ... unless the dirty bills are this few: then the incremental path is cheap regardless.
 FULL_MIN_BILLS = 100_000
+# New events go to small sorted delta files beside the version's sorted event files (which
+# are linked, not rewritten) until they outgrow this share of them; then both are merged.
+FOLD_SHARE = 0.1
 # Bill numbers kept per edge as examples (the evidence of a hop over the whole period).
 BILL_SAMPLE = 10
 
@@ -170,6 +179,7 @@ class BuildResult:
     ids_remapped: int = 0
     bills_remapped: int = 0
     events_reused: int = 0
+    events_delta: int = 0
     events_removed: int = 0
     events_added: int = 0
     nodes_reused: int = 0
@@ -212,7 +222,12 @@ class BuildResult:
                 f"{len(self.parts_removed)} removed or replaced, {self.ids_remapped} parties "
                 f"with a new canonical id); events -{self.events_removed} "
                 f"+{self.events_added}, nodes +{self.nodes_added} -{self.nodes_dropped}, "
-                f"edges summed again {self.edges_rebuilt}"
+                f"edges summed again {self.edges_rebuilt}; "
+                + (
+                    f"sorted event files linked, {self.events_delta} events in their deltas"
+                    if self.events_delta
+                    else "sorted event files merged"
+                )
             )
         else:
             text = "full: every partition compacted"
@@ -545,15 +560,18 @@ _EMPTY_PARTIES = """
            NULL::BOOLEAN AS forwarder WHERE false
 """
 _LIVE = "NOT deleted AND shipper IS NOT NULL AND consignee IS NOT NULL AND day IS NOT NULL"
-# Edge summaries from events. Weights are summed as decimals (to the gram) so the total
-# does not depend on the order rows arrive in: a full and an incremental build agree.
+# Edge summaries from events, kept in a form where every part adds up (an incremental
+# build adds new events' summaries to old ones): weights as decimals to the gram (exact, so
+# the total does not depend on the order rows arrive in: a full and an incremental build
+# agree), HS codes as a sorted set, example bills as the smallest few. A total read back
+# from its double is exact below 2^53 grams (9 million tonnes on one edge).
 _EDGE_SELECT = f"""
-    SELECT src, dst, kind, sum(TRY_CAST(kg AS DECIMAL(38, 3)))::DOUBLE AS kg,
+    SELECT src, dst, kind, sum(TRY_CAST(kg AS DECIMAL(38, 3))) AS kg,
            count(*)::BIGINT AS n, min(day) AS first, max(day) AS last,
-           string_agg(DISTINCT hs, ' ' ORDER BY hs) AS hs,
-           array_to_string(min(bill, {BILL_SAMPLE}), ' ') AS bills
+           list_filter(list_sort(list_distinct(flatten(list(
+               string_split(coalesce(hs, ''), ' '))))), x -> x <> '') AS hs,
+           min(bill, {BILL_SAMPLE}) AS bills
 """
-_EDGE_COLUMNS = "src, dst, kind, kg, n, first, last, hs, bills"
 
 
 def _file_list(files: list[Path]) -> str:
@@ -695,7 +713,9 @@ def _compact(
         "(FORMAT parquet, COMPRESSION zstd)"
     )
     _write_json(out / "asserted.json", [e.to_dict() for e in asserted])
-    result.events = int(pq.ParquetFile(out / "events_src.parquet").metadata.num_rows)
+    result.events = sum(
+        int(pq.ParquetFile(f).metadata.num_rows) for f in event_files(out, "events_src")
+    )
     result.observed_edges = int(pq.ParquetFile(out / "edges.parquet").metadata.num_rows)
     result.nodes = nodes
     result.asserted_edges = len(asserted)
@@ -767,7 +787,9 @@ def _compact_full(
     count = int(_one(con, "SELECT count(*) FROM num"))
     _events_of_bills(con, "bills", "ev")
     con.execute("DROP TABLE bills")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE edges_new AS {_EDGE_SELECT} FROM ev GROUP BY ALL")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE edges_new AS {_EDGE_SELECT} FROM ev GROUP BY src, dst, kind"
+    )
     kept, mapping = _survivors(con, "edges_new", count)
     _renumber(con, kept, mapping)
     edges = _renumbered_edges(con, kept)
@@ -810,14 +832,13 @@ def _renumber(con: duckdb.DuckDBPyConnection, kept: np.ndarray, mapping: np.ndar
 
 
 def _write_edges(con: duckdb.DuckDBPyConnection, edges: str, out: Path) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE edges_final AS SELECT {_EDGE_COLUMNS} FROM {edges}"  # noqa: S608
-    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE edges_final AS SELECT * FROM {edges}")  # noqa: S608
     con.execute(
         f"""
         COPY (
-            SELECT src::INTEGER AS src, dst::INTEGER AS dst, kind::TINYINT AS kind, kg, n,
-                   first, last, hs, bills
+            SELECT src::INTEGER AS src, dst::INTEGER AS dst, kind::TINYINT AS kind,
+                   kg::DOUBLE AS kg, n::BIGINT AS n, first, last,
+                   NULLIF(array_to_string(hs, ' '), '') AS hs, bills::VARCHAR[] AS bills
             FROM edges_final ORDER BY src, dst, kind
         ) TO '{out / "edges.parquet"}' (FORMAT parquet, COMPRESSION zstd)
         """  # noqa: S608 - paths are ours
@@ -994,40 +1015,70 @@ def _compact_incremental(
     new_events = con.execute("SELECT * FROM ev_new").to_arrow_table().cast(EVENT_SCHEMA)
     stale = con.execute("SELECT key FROM stale").to_arrow_table()["key"].combine_chunks()
     result.lap("map")
-    old_src, removed_events = _drop_stale(previous / "events_src.parquet", stale)
-    result.lap("read")
-    # Edges touched by removed or new events are summed again over all their events.
-    con.register("removed_ev", removed_events)
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE touched AS
-        SELECT DISTINCT src, dst, kind FROM (
-            SELECT src, dst, kind FROM removed_ev UNION ALL SELECT src, dst, kind FROM ev_new
-        )
-        """
-    )
-    con.unregister("removed_ev")
-    # Their old events are runs of the sorted file: found by binary search, not a scan.
-    con.register(
-        "touched_ev", edge_rows(old_src, con.execute("SELECT * FROM touched").to_arrow_table())
-    )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE edges_touched AS {_EDGE_SELECT} FROM (
-            SELECT * FROM touched_ev SEMI JOIN touched USING (src, dst, kind)
-            UNION ALL BY NAME SELECT * FROM ev_new
-        ) GROUP BY src, dst, kind
-        """  # noqa: S608 - constants only
-    )
-    con.unregister("touched_ev")
-    edges = str(previous / "edges.parquet").replace("'", "''")
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE edges_new AS
-        SELECT {_EDGE_COLUMNS} FROM read_parquet('{edges}') ANTI JOIN touched
-            USING (src, dst, kind)
-        UNION ALL BY NAME SELECT {_EDGE_COLUMNS} FROM edges_touched
+        CREATE OR REPLACE TEMP TABLE edges_old AS
+        SELECT src, dst, kind, kg::DECIMAL(38, 3) AS kg, n, first, last,
+               list_filter(string_split(coalesce(hs, ''), ' '), x -> x <> '') AS hs, bills
+        FROM read_parquet('{_sql_path(previous / "edges.parquet")}')
         """  # noqa: S608 - the path is ours
+    )
+    old_src: pa.Table | None = None
+    if len(stale) == 0:
+        # Only new events: each touched edge is its old summary plus theirs (every part of
+        # a summary adds up), so no old event is read.
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE edges_touched AS
+            SELECT t.src, t.dst, t.kind,
+                   CASE WHEN o.kg IS NULL THEN t.kg WHEN t.kg IS NULL THEN o.kg
+                        ELSE o.kg + t.kg END AS kg,
+                   coalesce(o.n, 0) + t.n AS n,
+                   least(o.first, t.first) AS first, greatest(o.last, t.last) AS last,
+                   list_sort(list_distinct(list_concat(coalesce(o.hs, []), t.hs))) AS hs,
+                   list_sort(list_concat(coalesce(o.bills, []), t.bills))[1:{BILL_SAMPLE}]
+                       AS bills
+            FROM ({_EDGE_SELECT} FROM ev_new GROUP BY src, dst, kind) t
+            LEFT JOIN edges_old o USING (src, dst, kind)
+            """  # noqa: S608 - constants only
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE touched AS SELECT src, dst, kind FROM edges_touched"
+        )
+    else:
+        # Some old events go: the edges they or new events touch are summed again over all
+        # their events, found as runs of the sorted files by binary search.
+        old_src, removed_events = _drop_stale(event_files(previous, "events_src"), stale)
+        result.events_removed = removed_events.num_rows
+        result.lap("read")
+        con.register("removed_ev", removed_events)
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE touched AS
+            SELECT DISTINCT src, dst, kind FROM (
+                SELECT src, dst, kind FROM removed_ev UNION ALL SELECT src, dst, kind FROM ev_new
+            )
+            """
+        )
+        con.unregister("removed_ev")
+        del removed_events
+        pairs = con.execute("SELECT * FROM touched").to_arrow_table()
+        con.register("touched_ev", edge_rows(old_src, pairs))
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE edges_touched AS {_EDGE_SELECT} FROM (
+                SELECT * FROM touched_ev SEMI JOIN touched USING (src, dst, kind)
+                UNION ALL BY NAME SELECT * FROM ev_new
+            ) GROUP BY src, dst, kind
+            """  # noqa: S608 - constants only
+        )
+        con.unregister("touched_ev")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE edges_new AS
+        SELECT * FROM edges_old ANTI JOIN touched USING (src, dst, kind)
+        UNION ALL BY NAME SELECT * FROM edges_touched
+        """
     )
     result.edges_rebuilt = int(_one(con, "SELECT count(*) FROM edges_touched"))
     result.edges_reused = int(_one(con, "SELECT count(*) FROM edges_new")) - result.edges_rebuilt
@@ -1037,39 +1088,74 @@ def _compact_incremental(
     result.nodes_reused = int(np.count_nonzero(kept < n_prev))
     result.nodes_added = len(kept) - result.nodes_reused
     result.nodes_dropped = n_prev - result.nodes_reused
-    # Closing up vanished numbers keeps the order, so the old events stay sorted.
-    same = result.nodes_dropped == 0
     new_events = remap(new_events, mapping)
-    result.events_reused = old_src.num_rows
-    result.events_removed = removed_events.num_rows
+    base_rows = int(pq.ParquetFile(previous / "events_src.parquet").metadata.num_rows)
+    delta_file = previous / "events_src.delta.parquet"
+    delta_rows = int(pq.ParquetFile(delta_file).metadata.num_rows) if delta_file.is_file() else 0
     result.events_added = new_events.num_rows
-    del removed_events
-    merged = merge_sorted(old_src if same else remap(old_src, mapping), new_events,
-                          ("src", "dst", "day"))  # fmt: skip
-    del old_src
-    result.lap("merge")
-    write_events(merged, str(out / "events_src.parquet"), ROW_GROUP)
-    del merged
-    result.lap("write")
-    old_dst, _gone = _drop_stale(previous / "events_dst.parquet", stale)
-    del _gone
-    result.lap("read")
-    merged = merge_sorted(old_dst if same else remap(old_dst, mapping), new_events,
-                          ("dst", "src", "day"))  # fmt: skip
-    del old_dst
-    result.lap("merge")
-    write_events(merged, str(out / "events_dst.parquet"), ROW_GROUP)
-    del merged
-    result.lap("write")
+    result.events_reused = base_rows + delta_rows - result.events_removed
+    if (
+        old_src is None
+        and result.nodes_dropped == 0
+        and delta_rows + new_events.num_rows <= FOLD_SHARE * base_rows
+    ):
+        # The old sorted files stay as they are (linked, not copied); the new events join
+        # the small sorted delta files beside them.
+        for name, order in (("events_src", ("src", "dst", "day")),
+                            ("events_dst", ("dst", "src", "day"))):  # fmt: skip
+            os.link(previous / f"{name}.parquet", out / f"{name}.parquet")
+            old_delta = previous / f"{name}.delta.parquet"
+            delta = pq.read_table(old_delta).cast(EVENT_SCHEMA) if old_delta.is_file() else None
+            merged = new_events if delta is None else merge_sorted(delta, new_events, order)
+            write_events(merged.sort_by([(c, "ascending") for c in order]),
+                         str(out / f"{name}.delta.parquet"), ROW_GROUP)  # fmt: skip
+        result.events_delta = delta_rows + new_events.num_rows
+        result.lap("write")
+    else:
+        # Old events go, nodes close up, or the delta grew too big: one sorted file each,
+        # the old events merged with the new ones (no full sort).
+        for name, order in (("events_src", ("src", "dst", "day")),
+                            ("events_dst", ("dst", "src", "day"))):  # fmt: skip
+            if name == "events_src" and old_src is not None:
+                table = old_src
+            else:
+                table, _gone = _drop_stale(event_files(previous, name), stale, order)
+                del _gone
+            old_src = None
+            result.lap("read")
+            if result.nodes_dropped:
+                # Closing up vanished numbers keeps the order: the old events stay sorted.
+                table = remap(table, mapping)
+            merged = merge_sorted(table, new_events, order)
+            del table
+            result.lap("merge")
+            write_events(merged, str(out / f"{name}.parquet"), ROW_GROUP)
+            del merged
+            result.lap("write")
     _write_edges(con, _renumbered_edges(con, kept), out)
-    for table in ("ev_new", "bills_new", "edges_touched", "touched"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    for table_name in ("ev_new", "bills_new", "edges_touched", "touched", "edges_old"):
+        con.execute(f"DROP TABLE IF EXISTS {table_name}")
     return True
 
 
-def _drop_stale(path: Path, stale: pa.Array) -> tuple[pa.Table, pa.Table]:
-    """The events of a file without those of ``stale`` keys, and those taken out."""
-    table = pq.read_table(path).cast(EVENT_SCHEMA)
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def event_files(version: Path, name: str) -> list[Path]:
+    """A version's event files of one order: the sorted file, then its delta if any."""
+    delta = version / f"{name}.delta.parquet"
+    return [version / f"{name}.parquet", *([delta] if delta.is_file() else [])]
+
+
+def _drop_stale(
+    files: list[Path], stale: pa.Array, order: tuple[str, str, str] = ("src", "dst", "day")
+) -> tuple[pa.Table, pa.Table]:
+    """The events of a sorted file and its delta, as one sorted table without ``stale`` keys,
+    and the events taken out."""
+    table = pq.read_table(files[0]).cast(EVENT_SCHEMA)
+    for delta in files[1:]:
+        table = merge_sorted(table, pq.read_table(delta).cast(EVENT_SCHEMA), order)
     if len(stale) == 0:
         return table, table.slice(0, 0)
     mask = pc.is_in(table["key"], value_set=stale)

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from tidetrace.exc import NotFoundError
 from tidetrace.graph.asserted import AssertedEdge
-from tidetrace.graph.build import GRAPH_FORMAT, KIND_NAMES, GraphPaths
+from tidetrace.graph.build import GRAPH_FORMAT, KIND_NAMES, GraphPaths, event_files
 from tidetrace.store.search import name_tokens
 from tidetrace.workspace import Workspace
 
@@ -136,6 +136,20 @@ class _Csr:
         return self.table.take(pa.array(index, pa.int64()))
 
 
+class _Segments:
+    """Several :class:`_Csr` over tables of the same columns (a sorted file and its delta)."""
+
+    def __init__(self, parts: list[_Csr]) -> None:
+        self.parts = parts
+
+    def rows(self, nodes: Iterable[int]) -> pa.Table:
+        """The rows of ``nodes`` in every part (node order within each part)."""
+        if len(self.parts) == 1:
+            return self.parts[0].rows(nodes)
+        wanted = list(nodes)
+        return pa.concat_tables([part.rows(wanted) for part in self.parts])
+
+
 class LoadedGraph:
     """One graph version: node labels, asserted edges and observed edges, ready to trace."""
 
@@ -166,9 +180,11 @@ class LoadedGraph:
         self._con = duckdb.connect()
         self._con.execute("SET preserve_insertion_order = false")
         for name in ("events_src", "events_dst", "edges"):
-            file = str(path / f"{name}.parquet").replace("'", "''")
+            # Events: the sorted file and the delta of newer events beside it, if any.
+            files = event_files(path, name) if name != "edges" else [path / "edges.parquet"]
+            listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
             self._con.execute(
-                f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{file}')"  # noqa: S608
+                f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{listed}])"  # noqa: S608
             )
         self._lock = threading.Lock()
         self._tokens: dict[str, list[int]] | None = None
@@ -182,8 +198,8 @@ class LoadedGraph:
         self._edge_dst: list[int] = table["dst"].to_pylist()
         self._edge_kind: list[int] = table["kind"].to_pylist()
         self._edge_hs: list[str | None] = table["hs"].to_pylist()
-        self._edge_bills: list[str | None] = table["bills"].to_pylist()
-        self._events: dict[str, _Csr] = {}
+        self._edge_bills: list[list[str] | None] = table["bills"].to_pylist()
+        self._events: dict[str, _Segments] = {}
 
     def find_by_name(self, query: str, limit: int = 50) -> list[int]:
         """Nodes whose name has every token of ``query`` (the last one as a prefix)."""
@@ -220,16 +236,18 @@ class LoadedGraph:
             raise NotFoundError(f"{entity_id!r} has no edges in the graph")
         return idx
 
-    def _events_csr(self, direction: Direction) -> _Csr:
+    def _events_csr(self, direction: Direction) -> "_Segments":
         name, key = ("events_src", "src") if direction == "downstream" else ("events_dst", "dst")
         with self._lock:
             csr = self._events.get(name)
             if csr is None:
-                table = pq.read_table(
-                    self.path / f"{name}.parquet",
-                    columns=["src", "dst", "kind", "day", "hs", "kg", "n"],
-                ).combine_chunks()
-                csr = _Csr(table, key)
+                tables = [
+                    pq.read_table(
+                        file, columns=["src", "dst", "kind", "day", "hs", "kg", "n"]
+                    ).combine_chunks()
+                    for file in event_files(self.path, name)
+                ]
+                csr = _Segments([_Csr(t, key) for t in tables])
                 self._events[name] = csr
             return csr
 
@@ -314,7 +332,7 @@ class LoadedGraph:
                 for row in range(found[0], found[0] + found[1]):
                     if self._edge_dst[row] in dsts:
                         hs = sorted(set((self._edge_hs[row] or "").split()))
-                        bills = (self._edge_bills[row] or "").split()[:limit]
+                        bills = list(self._edge_bills[row] or [])[:limit]
                         out[(s, self._edge_dst[row], KIND_NAMES[self._edge_kind[row]])] = (
                             hs,
                             bills,
