@@ -169,7 +169,7 @@ def test_outsiders_cannot_read_the_case_through_any_route(
     csrf = client.get("/api/session").json()["csrf_token"] if who != "anonymous" else ""
     for method, path in routes:
         kwargs: dict[str, object] = {}
-        if method in ("POST", "DELETE"):
+        if method in ("POST", "PATCH", "DELETE"):
             kwargs = (
                 {"json": {"grade": "A1"}, "headers": {"X-CSRF-Token": csrf}}
                 if path.startswith("/api/")

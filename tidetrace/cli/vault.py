@@ -363,7 +363,7 @@ def evidence_show(
     Example: tidetrace evidence show ev-0123abcd --case "Dandong plants 2023" --user alice
     """
     from tidetrace.vault.custody import history
-    from tidetrace.vault.items import view_item
+    from tidetrace.vault.items import describe_amendment, view_item
 
     ws, actor, keyring = open_member_case(home, user, case)
     item = view_item(ws, actor, keyring, item_id)
@@ -403,7 +403,10 @@ def evidence_show(
         typer.echo(f"  warning: {warning}")
     typer.echo("  custody:")
     for e in entries:
-        typer.echo(f"    {e.entry.seq}\t{e.at}\t{e.entry.actor}\t{e.entry.action}")
+        line = f"    {e.entry.seq}\t{e.at}\t{e.entry.actor}\t{e.entry.action}"
+        if e.entry.action == "amend":
+            line += f"\t{describe_amendment(e.payload)}"
+        typer.echo(line)
 
 
 @evidence_app.command("grade")
@@ -424,6 +427,100 @@ def evidence_grade(
     ws, actor, keyring = open_member_case(home, user, case)
     item = set_grade(ws, actor, keyring, item_id, grade, reason)
     typer.echo(f"{item.id}: {item.grade_text}")
+
+
+@evidence_app.command("amend")
+def evidence_amend(
+    item_id: Annotated[str, typer.Argument(help="Evidence item id")],
+    case: CaseOption,
+    title: Annotated[str | None, typer.Option(help="Short description.")] = None,
+    about: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--about",
+            help="Entity id the evidence is about (repeatable; replaces the list; '' empties it).",
+            show_default=False,
+        ),
+    ] = None,
+    method: Annotated[str | None, typer.Option(help="How it was collected (tool).")] = None,
+    collected_by: Annotated[str | None, typer.Option(help="Who collected it.")] = None,
+    collected_at: Annotated[
+        str | None, typer.Option(help="When it was collected (ISO 8601).")
+    ] = None,
+    source_url: Annotated[str | None, typer.Option(help="Where it was found (http/https).")] = None,
+    claimed_location: Annotated[str | None, typer.Option(help="Where it claims to be.")] = None,
+    location_method: Annotated[
+        str | None, typer.Option(help="How the location was verified.")
+    ] = None,
+    claimed_time: Annotated[
+        str | None,
+        typer.Option(help="When it claims to be (ISO 8601: 2023-11, a date, start/end)."),
+    ] = None,
+    time_method: Annotated[str | None, typer.Option(help="How the time was verified.")] = None,
+    platform: Annotated[str | None, typer.Option(help="Social platform (posts).")] = None,
+    account: Annotated[str | None, typer.Option(help="Posting account (posts).")] = None,
+    posted_at: Annotated[
+        str | None, typer.Option(help="When it was posted (posts; ISO 8601).")
+    ] = None,
+    captured_at: Annotated[
+        str | None, typer.Option(help="When the post was captured (ISO 8601).")
+    ] = None,
+    caption: Annotated[str | None, typer.Option(help="The post's caption (posts).")] = None,
+    engagement: Annotated[
+        str | None, typer.Option(help="Counts when captured (posts), e.g. likes=120,shares=4")
+    ] = None,
+    notes: Annotated[str | None, typer.Option(help="Notes (sealed).")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (sealed, logged).")] = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    home: HomeOption = None,
+) -> None:
+    """Correct or complete what is recorded about an item (claimed place and time, caption …).
+
+    Only the options given change; an empty value ('') clears a field. The amendment is a
+    signed custody entry keeping each field's old and new value and the reason.
+
+    Example: tidetrace evidence amend ev-0123 --case C --claimed-time 2023-11-04 --reason "re-dated"
+    """
+    from tidetrace.vault.items import InvalidField, amend_item, describe_amendment
+
+    given: dict[str, Any] = {
+        "title": title, "method": method, "collected_by": collected_by,
+        "collected_at": collected_at, "source_url": source_url,
+        "claimed_location": claimed_location, "location_method": location_method,
+        "claimed_time": claimed_time, "time_method": time_method, "platform": platform,
+        "account": account, "posted_at": posted_at, "captured_at": captured_at,
+        "caption": caption, "notes": notes,
+    }  # fmt: skip
+    changes = {name: value for name, value in given.items() if value is not None}
+    if about is not None:
+        changes["about"] = [part for value in about for part in value.split(",")]
+    if engagement is not None:
+        changes["engagement"] = _engagement(engagement) if engagement.strip() else {}
+    if not changes:
+        raise CliError("nothing to amend: give at least one field option (see --help)", 2)
+    ws, actor, keyring = open_member_case(home, user, case)
+    try:
+        done = amend_item(ws, actor, keyring, item_id, changes, reason)
+    except InvalidField as exc:
+        raise CliError(f"--{exc.field.replace('_', '-')}: {exc.reason}", exit_code=2) from None
+    if as_json:
+        print_json(
+            {
+                **_item_json(done.item),
+                "changes": {k: {"from": old, "to": new} for k, (old, new) in done.changes.items()},
+                "custody_entry": done.entry.seq if done.entry is not None else None,
+            }
+        )
+        return
+    if done.entry is None:
+        typer.echo(f"{item_id}: nothing changed (the values given are the recorded ones)")
+        return
+    summary = describe_amendment(
+        {"from": {k: v[0] for k, v in done.changes.items()},
+         "to": {k: v[1] for k, v in done.changes.items()}}
+    )  # fmt: skip
+    typer.echo(f"{item_id}: {summary} (custody entry {done.entry.seq})")
 
 
 @evidence_app.command("verification")

@@ -9,11 +9,15 @@ signed custody entry whose refs carry the hashes of the sealed row and blobs, so
 ``verify`` can tell a change made through tidetrace from one made behind its back.
 """
 
+import re
 import shutil
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import imagehash
 from PIL import Image
@@ -42,7 +46,9 @@ __all__ = [
     "KINDS",
     "RELIABILITY",
     "AddResult",
+    "Amendment",
     "FileInfo",
+    "InvalidField",
     "Item",
     "ItemMeta",
     "add_file",
@@ -50,6 +56,10 @@ __all__ = [
     "add_redaction",
     "add_verification_step",
     "amend",
+    "amend_item",
+    "check_time",
+    "check_value",
+    "describe_amendment",
     "export_file",
     "find_similar",
     "get_item",
@@ -626,23 +636,305 @@ def set_grade(
     return _update(ws, actor, keyring, item_id, "grade", change, details)
 
 
-def amend(
-    ws: Workspace, actor: UnlockedUser, keyring: CaseKeyring, item_id: str, **changes: Any
-) -> Item:
-    """Change descriptive fields (title, claimed place/time and how verified, notes …).
+class InvalidField(TidetraceError):
+    """A value :func:`amend_item` refuses: the field and the reason, in one line."""
+
+    STATUS = 422
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"field {name!r}: {reason}")
+        self.field = name
+        self.reason = reason
+
+
+# Longest value of each text field, in characters. A caption's is the longest the platforms
+# in question allow (YouTube descriptions, 5,000; Douyin, Bilibili, Weibo and Instagram
+# allow less): longer text is a page, captured as one, not a caption.
+TEXT_LIMITS: dict[str, int] = {
+    "title": 500,
+    "collected_by": 200,
+    "method": 2000,
+    "source_url": 4000,
+    "platform": 200,
+    "account": 500,
+    "caption": 5000,
+    "claimed_location": 2000,
+    "location_method": 2000,
+    "time_method": 2000,
+    "notes": MAX_TEXT,
+}
+TIME_FIELDS = frozenset({"collected_at", "posted_at", "captured_at", "claimed_time"})
+# Text that keeps its line breaks (and tabs); every other field is one line.
+MULTILINE = frozenset({"caption", "notes"})
+# Fields every item has: they can be corrected, not emptied.
+REQUIRED = frozenset({"title", "collected_by", "collected_at", "method"})
+# What a URL capture recorded itself and its WARC holds: changing it would make the item
+# disagree with its own sealed original.
+CAPTURED = frozenset({"source_url", "captured_at", "collected_at"})
+MAX_ABOUT = 50
+MAX_ENGAGEMENT = 20
+MAX_REASON = 2000
+_ENTITY_ID = re.compile(r"^[\w.:/-]{1,255}$")
+_COUNTER = re.compile(r"^[\w -]{1,40}$")
+# ISO 8601 as investigators write claimed times: reduced precision (2023, 2023-11), a date,
+# a date and time with an optional offset, or an interval start/end of those.
+_INSTANT = re.compile(
+    r"(?P<date>\d{4}(?:-\d{2}(?:-\d{2})?)?)"
+    r"(?:T(?P<time>\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?))?"
+)
+ISO_HINT = "e.g. 2023-11, 2023-11-04, 2023-11-04T02:00+08:00, or start/end"
+
+
+def _instant(text: str) -> datetime | None:
+    """The earliest moment ``text`` can mean (UTC when it names no offset), or None."""
+    found = _INSTANT.fullmatch(text)
+    if found is None:
+        return None
+    day, clock = found.group("date"), found.group("time")
+    if clock is not None and len(day) != 10:
+        return None  # a time of day needs a full date
+    try:
+        if clock is not None:
+            # Python reads at most 6 fraction digits; the rest are below a microsecond.
+            clock = re.sub(r"[.,](\d{1,6})\d*", r".\1", clock)
+            value = datetime.fromisoformat(f"{day}T{clock}")
+        else:
+            parts = [int(p) for p in day.split("-")] + [1, 1]
+            value = datetime(parts[0], parts[1], parts[2])
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def check_time(name: str, value: str) -> str:
+    """An ISO 8601 date, time or interval, normalised (``T`` separator, upper case).
 
     Raises:
-        TidetraceError: a field that cannot be amended this way.
+        InvalidField: not ISO 8601, an impossible date, or an interval ending before it
+            starts.
+    """
+    text = value.strip().upper()
+    # A space between date and time is RFC 3339's allowance; ISO 8601 wants the T.
+    text = re.sub(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:)", r"\1T\2", text)
+    text = re.sub(r"/(\d{4}-\d{2}-\d{2}) (\d{2}:)", r"/\1T\2", text)
+    parts = text.split("/")
+    moments = [_instant(p) for p in parts]
+    if len(parts) > 2 or any(m is None for m in moments):
+        shown = value.strip()[:60]
+        raise InvalidField(name, f"{shown!r} is not an ISO 8601 date or time ({ISO_HINT})")
+    start, end = moments[0], moments[-1]
+    if start is not None and end is not None and start > end:
+        raise InvalidField(name, f"the interval {text!r} ends before it starts")
+    return text
+
+
+def _check_text(name: str, value: Any, limit: int) -> str | None:
+    if not isinstance(value, str):
+        raise InvalidField(name, "must be text")
+    text = value.replace("\r\n", "\n").replace("\r", "\n") if name in MULTILINE else value
+    allowed = "\n\t" if name in MULTILINE else ""
+    for char in text:
+        if char not in allowed and unicodedata.category(char) in ("Cc", "Cs"):
+            raise InvalidField(name, f"control character U+{ord(char):04X} is not allowed")
+    text = text.strip()
+    if len(text) > limit:
+        raise InvalidField(name, f"{len(text):,} characters; at most {limit:,}")
+    return text or None
+
+
+def _check_about(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise InvalidField("about", "must be a list of entity ids")
+    out: list[str] = []
+    for raw in value:
+        entity_id = raw.strip()
+        if not entity_id:
+            continue
+        if not _ENTITY_ID.match(entity_id):
+            raise InvalidField("about", f"{entity_id[:40]!r} is not an entity id")
+        if entity_id not in out:
+            out.append(entity_id)
+    if len(out) > MAX_ABOUT:
+        raise InvalidField("about", f"{len(out)} entities; at most {MAX_ABOUT}")
+    return out
+
+
+def _check_engagement(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise InvalidField("engagement", "must map counter names to counts, e.g. likes=120")
+    out: dict[str, int] = {}
+    for key, count in value.items():
+        name = str(key).strip().lower()
+        if not _COUNTER.match(name):
+            raise InvalidField("engagement", f"{str(key)[:40]!r} is not a counter name")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 10**12:
+            raise InvalidField("engagement", f"{name}: {count!r} is not a count")
+        out[name] = count
+    if len(out) > MAX_ENGAGEMENT:
+        raise InvalidField("engagement", f"{len(out)} counters; at most {MAX_ENGAGEMENT}")
+    return out
+
+
+def check_value(name: str, value: Any) -> Any:
+    """One amendable field's value, checked and normalised; None (or "") clears it.
+
+    Raises:
+        InvalidField: the value is not acceptable for the field, with the reason.
+        TidetraceError: not an amendable field.
+    """
+    if name not in AMENDABLE:
+        raise TidetraceError(
+            f"cannot amend {name}: amendable fields are {', '.join(sorted(AMENDABLE))}"
+        )
+    if name == "about":
+        return _check_about([] if value is None else value)
+    if name == "engagement":
+        return _check_engagement({} if value is None else value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if name in REQUIRED:
+            raise InvalidField(name, "cannot be empty")
+        return None
+    if name in TIME_FIELDS:
+        if not isinstance(value, str):
+            raise InvalidField(name, "must be text")
+        _check_text(name, value, 200)
+        return check_time(name, value)
+    text = _check_text(name, value, TEXT_LIMITS[name])
+    if name == "source_url" and text is not None:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+            raise InvalidField(name, f"{text[:60]!r} is not an http(s) URL")
+    return text
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """What amending an item did.
+
+    Attributes:
+        item: the item after the change.
+        changes: each changed field's old and new value (nothing listed: nothing changed).
+        entry: the signed custody entry recording it (None when nothing changed).
+    """
+
+    item: Item
+    changes: dict[str, tuple[Any, Any]]
+    entry: custody.Entry | None
+
+
+def _same(raw: Any, current: Any) -> bool:
+    """Whether a submitted value is the recorded one (a form sends every field back)."""
+    if isinstance(raw, str):
+        raw = raw.strip() or None
+    if isinstance(current, str):
+        current = current.strip() or None
+    return bool(raw == current or (raw in (None, [], {}) and current in (None, [], {})))
+
+
+def amend_item(
+    ws: Workspace,
+    actor: UnlockedUser,
+    keyring: CaseKeyring,
+    item_id: str,
+    changes: Mapping[str, Any],
+    reason: str | None = None,
+) -> Amendment:
+    """Correct or complete what is recorded about an item, as one signed custody entry.
+
+    Claimed place and time with the method used to verify them, caption, platform and
+    account, posted time, title, notes … (:data:`AMENDABLE`). A value equal to the
+    recorded one is no change, so a form can send every field back; a value that differs
+    is checked (:func:`check_value`) and the entry keeps the old and the new value and
+    the reason (sealed, like every payload), so the history shows what the item said
+    before. Nothing changed, no entry. The grade and the files change through their own
+    functions.
+
+    Raises:
+        InvalidField: a value that is not acceptable (not ISO 8601, too long, control
+            characters …), or a fact a URL capture recorded itself.
+        TidetraceError: a field that cannot be amended.
+        NotFoundError: no such item in this case.
     """
     bad = set(changes) - AMENDABLE
     if bad:
-        raise TidetraceError(f"cannot amend {', '.join(sorted(bad))}")
+        raise TidetraceError(
+            f"cannot amend {', '.join(sorted(bad))}: amendable fields are "
+            + ", ".join(sorted(AMENDABLE))
+        )
+    why = _check_text("reason", reason, MAX_REASON) if reason is not None else None
+    with ws.engine.begin() as conn:
+        item, _old = _load(conn, keyring, item_id)
+        meta = item.meta
+        diff: dict[str, tuple[Any, Any]] = {}
+        for name, raw in changes.items():
+            current = getattr(meta, name)
+            if _same(raw, current):
+                continue
+            if name in CAPTURED and meta.capture.get("final_url"):
+                raise InvalidField(
+                    name, "recorded by the URL capture (its WARC holds it); it cannot be amended"
+                )
+            value = check_value(name, raw)
+            if not _same(value, current):
+                diff[name] = (current, value)
+        if not diff:
+            return Amendment(item, {}, None)
+        for name, (_before, value) in diff.items():
+            setattr(meta, name, value)
+        sealed = _seal_meta(keyring, item_id, meta)
+        conn.execute(update(item_table).where(item_table.c.id == item_id).values(meta_enc=sealed))
+        details: dict[str, Any] = {
+            "from": {name: old for name, (old, _new) in diff.items()},
+            "to": {name: new for name, (_old, new) in diff.items()},
+        }
+        if why:
+            details["reason"] = why
+        entry = custody.append(
+            conn,
+            keyring,
+            actor,
+            "amend",
+            item_id,
+            refs={"rows": {item_id: sha256_hex(sealed)}},
+            details=details,
+        )
+    return Amendment(item, diff, entry)
 
-    def change(meta: ItemMeta) -> None:
-        for key, value in changes.items():
-            setattr(meta, key, value)
 
-    return _update(ws, actor, keyring, item_id, "amend", change, {"changed": changes})
+def amend(
+    ws: Workspace, actor: UnlockedUser, keyring: CaseKeyring, item_id: str, **changes: Any
+) -> Item:
+    """:func:`amend_item` with the changes as keywords; returns the item.
+
+    Raises:
+        TidetraceError: a field that cannot be amended this way, or a value refused.
+    """
+    return amend_item(ws, actor, keyring, item_id, changes).item
+
+
+def _shown(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    text = " ".join(str(value).split())
+    return f'"{text[:60]}…"' if len(text) > 60 else f'"{text}"'
+
+
+def describe_amendment(payload: Mapping[str, Any]) -> str:
+    """An ``amend`` custody entry in a line: each field's old → new value, and why."""
+    if "verification" in payload:
+        return f"verified: {payload['verification'].get('step', '')}"
+    old, new = payload.get("from"), payload.get("to")
+    if isinstance(old, dict) and isinstance(new, dict):
+        line = "; ".join(
+            f"{name}: {_shown(old.get(name))} → {_shown(v)}" for name, v in new.items()
+        )
+        return line + (f" (why: {payload['reason']})" if payload.get("reason") else "")
+    # Entries written before amendments kept the old values name the fields only.
+    return "changed " + ", ".join(sorted(payload.get("changed") or {}))
 
 
 def add_verification_step(

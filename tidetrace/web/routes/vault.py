@@ -14,6 +14,7 @@ Every write the CLI has is here too, as a form (redirecting to the page it chang
 an API route (JSON, or multipart for files), calling the same vault functions: cases and
 members, file upload (streamed into the workspace by :func:`upload_form`), notes, URL
 capture (behind :mod:`tidetrace.vault.netguard`), claims, links, verification steps,
+amendments of an item's recorded facts (``PATCH`` on the item; a form on its page),
 redaction, and bundle and FtM exports. Writes to a case refuse non-members (404) before
 their input is read (:func:`case_member`). API errors are ``{"detail": ...}`` with the
 shared ``ErrorResponse`` model, like every other API route.
@@ -36,7 +37,7 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from fastapi.types import DecoratedCallable
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
@@ -367,9 +368,9 @@ def _summary(action: str, payload: dict[str, Any]) -> str:
     if action == "link":
         return f"{payload.get('stance')} claim {payload.get('claim')}"
     if action == "amend":
-        if "verification" in payload:
-            return f"verified: {payload['verification'].get('step', '')}"
-        return "changed " + ", ".join(sorted(payload.get("changed") or {}))
+        from tidetrace.vault.items import describe_amendment
+
+        return describe_amendment(payload)
     return ""
 
 
@@ -1178,6 +1179,53 @@ def verification_form(
     return _see(f"/cases/{case_id}/items/{item_id}")
 
 
+def _form_engagement(text: str) -> dict[str, Any]:
+    """``likes=120, shares=4`` as typed in the form (the vault checks names and counts)."""
+    from tidetrace.vault.items import InvalidField
+
+    counts: dict[str, Any] = {}
+    for part in re.split(r"[,;\n]+", text):
+        if not part.strip():
+            continue
+        name, _, value = part.partition("=")
+        if not value.strip().isdigit():
+            raise InvalidField("engagement", f"{part.strip()[:40]!r} is not name=count")
+        counts[name.strip()] = int(value.strip())
+    return counts
+
+
+@router.post(
+    "/cases/{case_id}/items/{item_id}/amend",
+    include_in_schema=False,
+    dependencies=[Depends(WRITE), Depends(case_member)],
+)
+def amend_form(
+    case_id: CaseIdPath, item_id: ItemIdPath, ws: WorkspaceDep, actor: ActorDep, form: FormDep
+) -> Response:
+    """Correct the recorded facts from the item page's form, then show the item.
+
+    The form sends every field back; only those that differ change. Values go to the
+    vault as typed, so a control character is refused with the field's name rather than
+    silently dropped.
+    """
+    from tidetrace.vault.items import AMENDABLE
+
+    changes: dict[str, Any] = {}
+    for name in sorted(AMENDABLE):
+        value = form.get(name)
+        if not isinstance(value, str):
+            continue  # not on the form (a captured page's own facts are not offered)
+        if name == "about":
+            changes[name] = re.split(r"[,\s]+", value)
+        elif name == "engagement":
+            changes[name] = _form_engagement(value)
+        else:
+            changes[name] = value
+    reason = form.get("reason")
+    _amend(ws, actor, case_id, item_id, changes, reason if isinstance(reason, str) else None)
+    return _see(f"/cases/{case_id}/items/{item_id}")
+
+
 @router.post(
     "/cases/{case_id}/items/{item_id}/redaction",
     include_in_schema=False,
@@ -1281,6 +1329,80 @@ class VerificationRequest(BaseModel):
     """A verification step done on an item."""
 
     step: str = Field(min_length=1, max_length=MAX_FIELD, description="What was checked, how.")
+
+
+class AmendRequest(BaseModel):
+    """Recorded facts to correct or complete: only the fields sent change; null clears one.
+
+    Values are checked by the vault (ISO 8601 times, lengths, no control characters …) and
+    refused with the field's name; a value equal to the recorded one is no change.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=20_000, description="Short description.")
+    about: list[str] | None = Field(
+        default=None, max_length=200, description="Entity ids it is about (replaces the list)."
+    )
+    method: str | None = Field(default=None, max_length=20_000, description="How collected.")
+    collected_by: str | None = Field(default=None, max_length=20_000)
+    collected_at: str | None = Field(default=None, max_length=20_000, description="ISO 8601.")
+    source_url: str | None = Field(default=None, max_length=20_000, description="http(s) URL.")
+    platform: str | None = Field(default=None, max_length=20_000)
+    account: str | None = Field(default=None, max_length=20_000)
+    posted_at: str | None = Field(default=None, max_length=20_000, description="ISO 8601.")
+    captured_at: str | None = Field(default=None, max_length=20_000, description="ISO 8601.")
+    caption: str | None = Field(default=None, max_length=100_000)
+    engagement: dict[str, int] | None = Field(
+        default=None, max_length=200, description='Counts when captured, e.g. {"likes": 120}.'
+    )
+    claimed_location: str | None = Field(default=None, max_length=20_000)
+    location_method: str | None = Field(
+        default=None, max_length=20_000, description="How the location was verified."
+    )
+    claimed_time: str | None = Field(
+        default=None, max_length=20_000, description="ISO 8601: 2023-11, a date, start/end."
+    )
+    time_method: str | None = Field(
+        default=None, max_length=20_000, description="How the time was verified."
+    )
+    notes: str | None = Field(default=None, max_length=100_000)
+    reason: str | None = Field(default=None, max_length=20_000, description="Why (logged).")
+
+
+class AmendedItem(BaseModel):
+    """What an amendment changed."""
+
+    item: ItemRow = Field(description="The item in brief.")
+    meta: dict[str, Any] = Field(description="Everything recorded about it, after the change.")
+    changes: dict[str, dict[str, Any]] = Field(
+        description='Each changed field: {"from": old value, "to": new value}.'
+    )
+    custody_entry: int | None = Field(
+        description="The signed custody entry recording it (null: nothing changed)."
+    )
+
+
+def _amend(
+    ws: Workspace,
+    actor: Actor,
+    case_id: str,
+    item_id: str,
+    changes: dict[str, Any],
+    reason: str | None,
+) -> AmendedItem:
+    from tidetrace.vault.items import amend_item
+
+    unlocked, keyring = _open(ws, actor, case_id)
+    done = amend_item(ws, unlocked, keyring, item_id, changes, reason)
+    meta = done.item.meta.to_dict()
+    meta.pop("files", None)
+    return AmendedItem(
+        item=_item_row(done.item),
+        meta=meta,
+        changes={k: {"from": old, "to": new} for k, (old, new) in done.changes.items()},
+        custody_entry=done.entry.seq if done.entry is not None else None,
+    )
 
 
 class ExportRequest(BaseModel):
@@ -1454,6 +1576,28 @@ def api_verification(
 ) -> ItemRow:
     """Record a verification step done on an item (a signed custody entry)."""
     return _verification(ws, actor, case_id, item_id, clean_text(body.step))
+
+
+@router.patch(
+    "/api/cases/{case_id}/items/{item_id}",
+    summary="Amend an item's recorded facts",
+    response_model=AmendedItem,
+    tags=["vault"],
+    dependencies=[Depends(WRITE), Depends(case_member)],
+    responses=ERRORS,
+)
+def api_item_amend(
+    case_id: CaseIdPath, item_id: ItemIdPath, body: AmendRequest, ws: WorkspaceDep, actor: ActorDep
+) -> AmendedItem:
+    """Correct or complete what is recorded: claimed place and time and how they were
+    verified, caption, platform, account, posted time, title, notes …
+
+    Only the fields sent change (null clears one). The change is a signed custody entry
+    keeping each field's old and new value and the reason. Same code as ``tidetrace
+    evidence amend``.
+    """
+    changes = body.model_dump(exclude_unset=True, exclude={"reason"})
+    return _amend(ws, actor, case_id, item_id, changes, body.reason)
 
 
 @_api_post(
