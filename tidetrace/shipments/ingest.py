@@ -17,6 +17,7 @@ The same content ingested into the same dataset again is skipped. A source whose
 rate is over the limit is not published; its rejects still go to the rejects file.
 """
 
+import bisect
 import fcntl
 import os
 import queue
@@ -31,6 +32,7 @@ from typing import IO, Any, Protocol
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tidetrace.exc import InputError, TidetraceError
@@ -41,7 +43,7 @@ from tidetrace.logs import get_logger
 from tidetrace.shipments.ams import ams_set_hash
 from tidetrace.shipments.detect import FileSniff, choose_layout, sniff_file
 from tidetrace.shipments.expressions import DUCKDB, SourceMeta, shipments_sql
-from tidetrace.shipments.fields import REJECT_SCHEMA
+from tidetrace.shipments.fields import PARQUET_COLUMNS, PARQUET_SCHEMA, REJECT_SCHEMA
 from tidetrace.shipments.layouts import Layout, builtin_layouts, load_layout
 from tidetrace.shipments.manifest import IngestRecord, Manifest
 from tidetrace.shipments.normalize import DICTIONARIES, DictionaryCache
@@ -286,6 +288,32 @@ def _merge_into(src: Path, dst: Path) -> None:
             os.replace(file, target)
 
 
+def _write_partitions(rows: pa.Table, out: Path, name: str) -> None:
+    """Write rows as one Parquet file per arrival year/month (hive directories).
+
+    DuckDB builds the rows (in parallel) and Arrow writes them: a partitioned ``COPY``
+    took about twice the CPU for the same files, and writing is the largest share of an
+    ingest. Rows keep their order within a partition.
+    """
+    keys = pc.add(
+        pc.multiply(rows.column("arrival_year").cast(pa.int64()), 100),
+        rows.column("arrival_month").cast(pa.int64()),
+    )
+    order = pc.sort_indices(keys)
+    ordered_keys = keys.take(order).to_pylist()
+    data = rows.select([c.name for c in PARQUET_COLUMNS]).cast(PARQUET_SCHEMA)
+    start = 0
+    while start < len(ordered_keys):
+        key = ordered_keys[start]
+        end = bisect.bisect_right(ordered_keys, key, lo=start)
+        year, month = divmod(key, 100)
+        directory = out / f"arrival_year={year}" / f"arrival_month={month}"
+        directory.mkdir(parents=True, exist_ok=True)
+        part = data.take(order.slice(start, end - start))
+        pq.write_table(part, directory / name, compression="zstd", compression_level=ZSTD_LEVEL)
+        start = end
+
+
 class DuckDBEngine:
     """The default engine: each chunk normalised by DuckDB in this process.
 
@@ -326,14 +354,10 @@ class DuckDBEngine:
         if table.num_rows:
             self.con.register("prep", table)
             try:
-                self.con.execute(
-                    f"COPY ({shipments_sql(DUCKDB, work.meta)}) TO {_sql_text(str(tmp / 'out'))} "
-                    f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL}, "
-                    "PARTITION_BY (arrival_year, arrival_month), "
-                    f"FILENAME_PATTERN 'c{index:05d}_{{i}}')"
-                )
+                rows = self.con.execute(shipments_sql(DUCKDB, work.meta)).to_arrow_table()
             finally:
                 self.con.unregister("prep")
+            _write_partitions(rows, tmp / "out", f"c{index:05d}_0.parquet")
             _fsync_tree(tmp)
             _merge_into(tmp / "out", work.out_dir)
         shutil.rmtree(tmp)
