@@ -3,8 +3,12 @@
 Issue 7's goals, on 10 M shipments (the default; ``--rows 1000000`` to check quickly): a
 downstream trace of one plant in under 100 ms warm and 2 s cold.
 
-* **build**: full build from the Parquet dataset, then an incremental one after a new
-  source of 1 % more rows arrives (only that source is read).
+* **build**: full build from the Parquet dataset; then, twice, a source arrives (first
+  ``--new-rows`` new bills, then as many amended re-filings of existing bills) and the
+  incremental build is timed against a full compaction of the same parts and a full
+  rebuild (``--full``, every partition read again), in the same run. Each incremental
+  version is checked against the full compaction: same rows in every file (row counts and
+  an order-free hash, node numbers read as ids). ``--builds-only`` stops there.
 * **cold**: a fresh Python process per plant (imports done before the clock starts) opens
   the graph and traces; the operating system's file cache is whatever it is, as after any
   earlier command on the machine.

@@ -728,7 +728,9 @@ def _compact(
             "format": GRAPH_FORMAT,
             "built_at": utc_now(),
             "store_seq": store_seq,
-            "parts": _part_files(manifest),
+            # The part files this version holds (a part file gone missing is not among
+            # them, so the graph stays stale until it is read again).
+            "parts": {key: path.name for key, path in files.items()},
             "mode": result.mode,
             "compaction": result.compaction(),
             "nodes": result.nodes,
@@ -1103,7 +1105,7 @@ def _compact_incremental(
         # the small sorted delta files beside them.
         for name, order in (("events_src", ("src", "dst", "day")),
                             ("events_dst", ("dst", "src", "day"))):  # fmt: skip
-            os.link(previous / f"{name}.parquet", out / f"{name}.parquet")
+            _link(previous / f"{name}.parquet", out / f"{name}.parquet")
             old_delta = previous / f"{name}.delta.parquet"
             delta = pq.read_table(old_delta).cast(EVENT_SCHEMA) if old_delta.is_file() else None
             merged = new_events if delta is None else merge_sorted(delta, new_events, order)
@@ -1136,6 +1138,14 @@ def _compact_incremental(
     for table_name in ("ev_new", "bills_new", "edges_touched", "touched", "edges_old"):
         con.execute(f"DROP TABLE IF EXISTS {table_name}")
     return True
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link (files of a version are never changed once written), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _sql_path(path: Path) -> str:
