@@ -143,7 +143,10 @@ def test_country_from_the_end_of_an_address() -> None:
         ("Pusan,South Korea", "KRPUS"),
         ("SEATTLE, WASHINGTON", "USSEA"),
         ("2704", "USLAX"),
-        ("NEW YORK/NEWARK AREA, NEWARK, NEW JERSEY", "USNYC"),
+        # Schedule D 4601 is the port of Newark in the New York/Newark area; 1001 is New York.
+        ("NEW YORK/NEWARK AREA, NEWARK, NEW JERSEY", "USEWR"),
+        ("4601", "USEWR"),
+        ("1001", "USNYC"),
         ("Portland", "PORTLAND"),
         ("Somewhere Else", "SOMEWHERE ELSE"),
         ("", None),
