@@ -171,11 +171,7 @@ def score_index_pairs(
         # Two records with identifiers may share one, which outweighs the places.
         undecided = ~(has_ids[left] & has_ids[right])
         rejected |= undecided & _combo_mask(places[left], places[right], npl, differ)
-    results: list[MatchResult] = []
-    for i, j in zip(left[~rejected].tolist(), right[~rejected].tolist(), strict=True):
-        result = scorer.compare(prepared[i], prepared[j])
-        if keep(result, scorer):
-            results.append(result)
+    results = _score_kept(prepared, left[~rejected], right[~rejected], scorer)
     results = prune_conflicts(results, linked)
     if rejected.any():
         # A rejected pair is a conflict worth returning only inside one linked component.
@@ -188,6 +184,18 @@ def score_index_pairs(
             for i, j in zip(lr[same].tolist(), rr[same].tolist(), strict=True):
                 results.append(scorer.compare(prepared[i], prepared[j]))
     return results
+
+
+def _score_kept(
+    prepared: Sequence[Prepared], left: np.ndarray, right: np.ndarray, scorer: Scorer
+) -> list[MatchResult]:
+    """The pairs' results that :func:`keep` keeps, in pair order."""
+    out: list[MatchResult] = []
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        result = scorer.compare(prepared[i], prepared[j])
+        if keep(result, scorer):
+            out.append(result)
+    return out
 
 
 def keep(result: MatchResult, scorer: Scorer) -> bool:

@@ -6,18 +6,27 @@ key that is not too common — the part that grows quadratically. Scoring uses t
 :class:`~tidetrace.resolve.scoring.Scorer` as the Spark engine.
 """
 
+import time
 from collections.abc import Collection, Sequence
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
+from tidetrace.logs import get_logger
 from tidetrace.resolve.blocking import DEFAULT_MAX_BLOCK, keyed
-from tidetrace.resolve.engine import EngineResult, prepare_all, score_index_pairs, sort_results
+from tidetrace.resolve.engine import (
+    EngineResult,
+    prepare_all,
+    score_index_pairs,
+    sort_results,
+)
 from tidetrace.resolve.records import Record
 from tidetrace.resolve.scoring import Scorer
 
 __all__ = ["LINK_SQL", "PAIR_SQL", "DuckDBEngine"]
+
+log = get_logger(__name__)
 
 # Pairs of records sharing a key carried by 2..max_block records, ordered so that every run
 # yields pairs in the same order. With groups (link mode) only pairs across groups are
@@ -61,7 +70,9 @@ class DuckDBEngine:
         linked: Collection[tuple[str, str]] = (),
     ) -> EngineResult:
         """Score the candidate pairs of ``records`` (see ``engine.Engine.run``)."""
+        started = time.perf_counter()
         prepared = prepare_all(records)
+        analysed = time.perf_counter()
         rids: list[int] = []
         keys: list[str] = []
         for rid, key in keyed(prepared):
@@ -88,5 +99,15 @@ class DuckDBEngine:
             con.close()
         left = table.column("l").to_numpy().astype(np.int64, copy=False)
         right = table.column("r").to_numpy().astype(np.int64, copy=False)
+        blocked = time.perf_counter()
         results = score_index_pairs(prepared, left, right, scorer, linked)
+        log.debug(
+            "resolve.duckdb",
+            records=len(records),
+            pairs=len(left),
+            results=len(results),
+            analyse_s=round(analysed - started, 2),
+            block_s=round(blocked - analysed, 2),
+            score_s=round(time.perf_counter() - blocked, 2),
+        )
         return EngineResult(self.name, len(records), len(left), sort_results(results))

@@ -172,6 +172,12 @@ class Contribution:
     contribution: float
     detail: str
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Plain constructor arguments: pickling (results coming back from scoring
+        # processes) several times faster than a frozen dataclass's slot state.
+        fields = (self.feature, self.value, self.weight, self.contribution, self.detail)
+        return (Contribution, fields)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
