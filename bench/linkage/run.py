@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.linkage import build
 from bench.linkage.systems import Pair, Run, run_rapidfuzz, run_splink, run_tidetrace
+from tidetrace.logs import configure
 from tidetrace.resolve.scoring import load_config
 
 HERE = Path(__file__).parent
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--scale-facilities", type=int, default=10_000)
     args = parser.parse_args(argv)
+    # tidetrace's debug lines (engine phases) only when TIDETRACE_LOG_LEVEL asks for them.
+    configure()
     if args.rebuild or not build.OUT.exists():
         build.build()
     rows = load_rows(build.OUT)

@@ -240,14 +240,24 @@ def f_words(a: NameForm, b: NameForm, threshold: float) -> tuple[FeatureValue, .
     vocabulary does not know is left over). Words written apart on one side and together
     on the other (HAE SONG / 해성 haeseong) are caught by comparing the joined words too.
     """
-    korean = a.korean or b.korean
-    score, contained, _unmatched, pairs = soft_match(a.words, b.words, threshold, korean)
+    return _word_features(a.words, b.words, threshold, a.korean or b.korean)
+
+
+@lru_cache(maxsize=200_000)
+def _word_features(
+    left: tuple[str, ...], right: tuple[str, ...], threshold: float, korean: bool
+) -> tuple[FeatureValue, ...]:
+    # A function of the own words alone, cached: at scale the spellings of one firm differ
+    # in legal form, vocabulary, punctuation and address far more often than in its own
+    # words (56k spellings against 10k plants made 64k name comparisons, 3.7k word pairs).
+    score, contained, _unmatched, pairs = soft_match(left, right, threshold, korean)
     detail = _fmt_pairs(pairs) if pairs else "no own word in common"
-    if len(a.words) != len(b.words) and a.compact and b.compact:
-        joined = token_similarity(a.compact, b.compact, threshold, korean)
+    lc, rc = "".join(left), "".join(right)
+    if len(left) != len(right) and lc and rc:
+        joined = token_similarity(lc, rc, threshold, korean)
         if joined > score:
             score, contained = joined, max(contained, joined)
-            detail = f"{a.compact}≈{b.compact} {joined:.2f} (joined)"
+            detail = f"{lc}≈{rc} {joined:.2f} (joined)"
     return (
         FeatureValue("words", round(score, 4), detail),
         FeatureValue("contained", round(contained, 4), detail if contained else ""),
