@@ -383,3 +383,41 @@ def test_form_sends_everything_back_and_only_changes_are_recorded(
     bob = _login(app, "bob")
     bob_token = _page_token(bob, "/cases")
     assert bob.post(f"{path}/amend", data={**values, "csrf_token": bob_token}).status_code == 404
+
+
+def test_adding_refuses_what_amending_refuses(
+    vault: Vault,
+    alice: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    site: Site,
+) -> None:
+    photo = samples.jpeg_with_gps(tmp_path / "gate.jpg", serial="ADD-SERIAL")
+    code, _out, err = _cli(
+        vault, monkeypatch, "alice", "evidence", "add", str(photo), "--case",
+        "Dandong plants 2023", "--claimed-time", "Nov 2023",
+    )  # fmt: skip
+    assert code == 2 and err.startswith("error: --claimed-time: 'Nov 2023' is not an ISO 8601")
+    case = vault.keyring.case_id
+    upload = alice.post(
+        f"/api/cases/{case}/items",
+        data={"posted_at": "yesterday"},
+        files={"file": ("gate.jpg", photo.read_bytes(), "image/jpeg")},
+    )
+    assert upload.status_code == 422
+    hint = items.ISO_HINT
+    assert upload.json() == {
+        "detail": f"field 'posted_at': 'yesterday' is not an ISO 8601 date or time ({hint})"
+    }
+    caption = alice.post(
+        f"/api/cases/{case}/captures", json={"url": site.base + "/post", "caption": BIG_CAPTION}
+    )
+    assert caption.status_code == 422 and "field 'caption': " in caption.json()["detail"]
+    assert items.list_items(vault.ws.engine, vault.keyring) == []
+    # Accepted values are stored normalised, as an amendment stores them.
+    code, out, err = _cli(
+        vault, monkeypatch, "alice", "evidence", "add", str(photo), "--case",
+        "Dandong plants 2023", "--claimed-time", "2023-11-04 02:00", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["claimed_time"] == "2023-11-04T02:00"

@@ -82,6 +82,21 @@ def _engagement(text: str) -> dict[str, int]:
     return counts
 
 
+def _checked(values: dict[str, Any]) -> dict[str, Any]:
+    """The options given, checked and normalised as ``evidence amend`` does (exit 2 if not)."""
+    from tidetrace.vault.items import InvalidField, check_value
+
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        try:
+            out[name] = check_value(name, value)
+        except InvalidField as exc:
+            raise CliError(f"--{exc.field.replace('_', '-')}: {exc.reason}", exit_code=2) from None
+    return out
+
+
 def _item_line(item: "Item") -> str:
     files = ",".join(sorted(item.meta.files)) or "-"
     return (
@@ -271,6 +286,16 @@ def evidence_add(
         }.items()
         if v is not None
     }
+    checked = _checked(
+        {**extra, "title": title, "method": method, "collected_by": collected_by,
+         "collected_at": collected_at}
+    )  # fmt: skip
+    title, method = checked.pop("title", None), checked.pop("method", None)
+    collected_by, collected_at = (
+        checked.pop("collected_by", None),
+        checked.pop("collected_at", None),
+    )
+    extra = checked
     tsa_url = get_settings().tsa_url
     if source.startswith(("http://", "https://")):
         result = capture.capture_url(

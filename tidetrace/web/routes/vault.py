@@ -787,6 +787,14 @@ def _upload(form: FormData, name: str = "file") -> tuple[FilePath, str]:
     return FilePath(handle.name), sent or "upload"
 
 
+def _checked(fields: dict[str, Any]) -> dict[str, Any]:
+    """Descriptive fields of a new item checked and normalised as an amendment's are
+    (ISO 8601 times, lengths), so adding accepts nothing an amendment would refuse."""
+    from tidetrace.vault.items import check_value
+
+    return {name: check_value(name, value) for name, value in fields.items()}
+
+
 # Item fields the upload and capture forms take, beyond title/about/grade/kind.
 ITEM_FIELDS = (
     "method",
@@ -820,7 +828,7 @@ def _add_upload(
 
     unlocked, keyring = _open(ws, actor, case_id)
     path, name = _upload(form)
-    fields: dict[str, Any] = {k: v for k in ITEM_FIELDS if (v := _field(form, k)) is not None}
+    fields = _checked({k: v for k in ITEM_FIELDS if (v := _field(form, k)) is not None})
     method = fields.pop("method", None) or "tidetrace web upload"
     collected_by = fields.pop("collected_by", None)
     collected_at = fields.pop("collected_at", None)
@@ -922,6 +930,10 @@ def _capture(
     from tidetrace.vault.netguard import AddressGuard
 
     unlocked, keyring = _open(ws, actor, case_id)
+    described = {
+        k: v for k, v in fields.items() if k in ("platform", "account", "posted_at", "caption")
+    }
+    fields = {**fields, **_checked(described)}
     result = capture_url(
         ws, unlocked, keyring, url, guard=AddressGuard.from_hosts(allow_hosts), tsa_url=tsa_url,
         **fields,
