@@ -454,11 +454,22 @@ def _unglue(word: str) -> tuple[str, ...]:
 
 
 def _latin_tokens(text: str, lex: Lexicon) -> list[Token]:
-    words = [part for word in latin_words(text) for part in _unglue(word)]
     # Bill-of-lading name fields are 35 characters wide: a long name may end mid-word.
-    cut = len(text) >= _CUT_WIDTH
+    return list(_latin_word_tokens(tuple(latin_words(text)), len(text) >= _CUT_WIDTH))
+
+
+@lru_cache(maxsize=200_000)
+def _latin_word_tokens(raw: tuple[str, ...], cut: bool) -> tuple[Token, ...]:
+    """The tokens of a Latin-script name's words (``cut``: it may end mid-word).
+
+    A function of the words alone, cached: spellings that differ only in case and
+    punctuation (CO.,LTD / CO LTD, "DALIAN, HAIQING") are analysed once, and at scale
+    those are four in ten.
+    """
+    lex = lexicon()
+    words = [part for word in raw for part in _unglue(word)]
     if not words:
-        return []
+        return ()
     legal = _rigour_legal_spans(words, lex)
     out: list[Token] = []
     sizes = lex.phrase_sizes
@@ -504,7 +515,7 @@ def _latin_tokens(text: str, lex: Lexicon) -> list[Token]:
             out.append(Token(word, "word", word, "latin"))
     joined = _repair_first_place(_join_pinyin_runs(out))
     # Stopwords go only now: "an" in RUN AN is a syllable of the name 润安, not English.
-    return [t for t in joined if not (t.kind == "word" and t.text in _STOPWORDS)]
+    return tuple(t for t in joined if not (t.kind == "word" and t.text in _STOPWORDS))
 
 
 @cache
