@@ -198,7 +198,9 @@ class LoadedGraph:
         self._edge_dst: list[int] = table["dst"].to_pylist()
         self._edge_kind: list[int] = table["kind"].to_pylist()
         self._edge_hs: list[str | None] = table["hs"].to_pylist()
-        self._edge_bills: list[list[str] | None] = table["bills"].to_pylist()
+        # Kept as Arrow: a Python list per edge would cost a second at open on a big graph,
+        # and only the hops a trace reports are read.
+        self._edge_bills = table["bills"].combine_chunks()
         self._events: dict[str, _Segments] = {}
 
     def find_by_name(self, query: str, limit: int = 50) -> list[int]:
@@ -332,7 +334,7 @@ class LoadedGraph:
                 for row in range(found[0], found[0] + found[1]):
                     if self._edge_dst[row] in dsts:
                         hs = sorted(set((self._edge_hs[row] or "").split()))
-                        bills = list(self._edge_bills[row] or [])[:limit]
+                        bills = list(self._edge_bills[row].as_py() or [])[:limit]
                         out[(s, self._edge_dst[row], KIND_NAMES[self._edge_kind[row]])] = (
                             hs,
                             bills,
