@@ -95,7 +95,7 @@ ROW_GROUP = 65_536
 # Bumped when part files change shape: older ones are then read again from the sources.
 PARTS_FORMAT = 3
 # Bumped when version files change shape: an older version is rebuilt, never misread.
-GRAPH_FORMAT = 4
+GRAPH_FORMAT = 5
 # An incremental compaction re-reads every dirty bill; past this share of all bills a full
 # one is as cheap and simpler.
 FULL_SHARE = 0.5
@@ -840,7 +840,11 @@ def _write_edges(con: duckdb.DuckDBPyConnection, edges: str, out: Path) -> None:
         COPY (
             SELECT src::INTEGER AS src, dst::INTEGER AS dst, kind::TINYINT AS kind,
                    kg::DOUBLE AS kg, n::BIGINT AS n, first, last,
-                   NULLIF(array_to_string(hs, ' '), '') AS hs, bills::VARCHAR[] AS bills
+                   NULLIF(array_to_string(hs, ' '), '') AS hs,
+                   NULLIF(array_to_string(bills, ' '), '') AS bills,
+                   -- The same bills as a list, for adding up summaries exactly (a bill
+                   -- number may hold a space); readers take the string.
+                   bills::VARCHAR[] AS bill_list
             FROM edges_final ORDER BY src, dst, kind
         ) TO '{out / "edges.parquet"}' (FORMAT parquet, COMPRESSION zstd)
         """  # noqa: S608 - paths are ours
@@ -1021,7 +1025,8 @@ def _compact_incremental(
         f"""
         CREATE OR REPLACE TEMP TABLE edges_old AS
         SELECT src, dst, kind, kg::DECIMAL(38, 3) AS kg, n, first, last,
-               list_filter(string_split(coalesce(hs, ''), ' '), x -> x <> '') AS hs, bills
+               list_filter(string_split(coalesce(hs, ''), ' '), x -> x <> '') AS hs,
+               bill_list AS bills
         FROM read_parquet('{_sql_path(previous / "edges.parquet")}')
         """  # noqa: S608 - the path is ours
     )

@@ -188,7 +188,11 @@ class LoadedGraph:
             )
         self._lock = threading.Lock()
         self._tokens: dict[str, list[int]] | None = None
-        table = pq.read_table(path / "edges.parquet").combine_chunks()
+        # ``bill_list`` is for the build (exact incremental summaries), not for traces.
+        table = pq.read_table(
+            path / "edges.parquet",
+            columns=["src", "dst", "kind", "kg", "n", "first", "last", "hs", "bills"],
+        ).combine_chunks()
         edges = table.select(["src", "dst", "kind", "kg", "n", "first", "last"])
         self._edges_out = _Csr(edges, "src")
         by_dst = edges.take(pc.sort_indices(edges, [("dst", "ascending")])).combine_chunks()
@@ -198,8 +202,7 @@ class LoadedGraph:
         self._edge_dst: list[int] = table["dst"].to_pylist()
         self._edge_kind: list[int] = table["kind"].to_pylist()
         self._edge_hs: list[str | None] = table["hs"].to_pylist()
-        # Kept as Arrow: a Python list per edge would cost a second at open on a big graph,
-        # and only the hops a trace reports are read.
+        # Kept as Arrow: only the hops a trace reports are read.
         self._edge_bills = table["bills"].combine_chunks()
         self._events: dict[str, _Segments] = {}
 
@@ -334,7 +337,7 @@ class LoadedGraph:
                 for row in range(found[0], found[0] + found[1]):
                     if self._edge_dst[row] in dsts:
                         hs = sorted(set((self._edge_hs[row] or "").split()))
-                        bills = list(self._edge_bills[row].as_py() or [])[:limit]
+                        bills = (self._edge_bills[row].as_py() or "").split()[:limit]
                         out[(s, self._edge_dst[row], KIND_NAMES[self._edge_kind[row]])] = (
                             hs,
                             bills,
