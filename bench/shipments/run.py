@@ -156,25 +156,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--spark-rows",
         type=int,
-        default=None,
+        default=1_000_000,
         help="run the Spark engine on its own synthetic input of this many bills (same seed) "
-        "instead of the full one, when Spark on all rows would take too long",
+        "when there are more rows than that: Spark in local mode on 10 M rows takes hours "
+        "on a small machine (default 1,000,000)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the files and workspaces")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the synthetic input a previous run left in the work directory (--keep, "
+        "or a run that failed) instead of writing it again",
+    )
     args = parser.parse_args(argv)
 
     from tidetrace.shipments.synth import write_synth
 
     work = args.workdir / str(args.rows)
-    if work.exists():
-        shutil.rmtree(work)
-    print(f"writing {args.rows:,} synthetic bills to {work / 'input'} …", flush=True)
     started = time.perf_counter()
-    synth = write_synth(work / "input", args.rows, args.seed, rows_per_file=args.rows_per_file)
-    input_bytes = sum(f.stat().st_size for f in synth.files)
+    if args.reuse and (work / "input" / "SYNTHETIC.txt").exists():
+        files = sorted((work / "input").glob("*.csv"))
+        print(f"reusing {len(files)} synthetic files in {work / 'input'}", flush=True)
+        for stale in work.glob("ws-*"):
+            shutil.rmtree(stale)
+        shutil.rmtree(work / "input-spark", ignore_errors=True)
+    else:
+        if work.exists():
+            shutil.rmtree(work)
+        print(f"writing {args.rows:,} synthetic bills to {work / 'input'} …", flush=True)
+        files = write_synth(
+            work / "input", args.rows, args.seed, rows_per_file=args.rows_per_file
+        ).files
+    input_bytes = sum(f.stat().st_size for f in files)
     results: dict[str, Any] = {
-        "rows": synth.rows,
-        "files": len(synth.files),
+        "rows": args.rows,
+        "files": len(files),
         "input_mb": input_bytes / 2**20,
         "synth_seconds": time.perf_counter() - started,
         "cpus": os.cpu_count(),
@@ -183,16 +199,16 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_before": os.getloadavg()[0],
     }
     print("DuckDB read_csv baseline …", flush=True)
-    results["baseline_seconds"] = baseline(synth.files)
+    results["baseline_seconds"] = baseline(files)
     print("ingest, DuckDB engine …", flush=True)
-    duck = ingest(synth.files, work / "ws-duckdb", "duckdb")
+    duck = ingest(files, work / "ws-duckdb", "duckdb")
     results["duckdb"] = duck
     results["ratio_to_read_csv"] = results["baseline_seconds"] / duck["seconds"]
     results["load_average_after_ingest"] = os.getloadavg()[0]
     print("query latency …", flush=True)
     results["query"] = query_latency(work / "ws-duckdb")
     if not args.skip_spark:
-        spark_files = synth.files
+        spark_files = files
         if args.spark_rows is not None and args.spark_rows < args.rows:
             print(f"writing {args.spark_rows:,} synthetic bills for Spark …", flush=True)
             small = write_synth(

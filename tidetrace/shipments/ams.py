@@ -112,13 +112,12 @@ def ams_tables(source: RawSource, workdir: Path) -> Iterator[pa.Table]:
                     col = columns[table].get(header_key(qualified.split(".", 1)[1]))
                     if col is None:
                         continue
-                    # The values in file order: a list of (row, value) sorted per bill is
-                    # a third of the CPU of an ordered string_agg (which sorts globally).
-                    pairs = f"list({{'r': _row, 'v': {col}}}) FILTER (WHERE trim({col}) <> '')"
-                    ordered = f"list_sort({pairs})"
+                    # An ordered string_agg sorts (and spills past the memory limit); a
+                    # list aggregate per bill was faster but cannot spill: a year of AMS
+                    # tables ran out of memory.
                     aggs.append(
-                        f"array_to_string(list_transform({ordered}, lambda x: x.v), "
-                        f"{_literal(sep)}) AS {_quote(_agg_name(qualified, sep))}"
+                        f"string_agg({col}, {_literal(sep)} ORDER BY _row) "
+                        f"FILTER (WHERE trim({col}) <> '') AS {_quote(_agg_name(qualified, sep))}"
                     )
                 body = f"SELECT {', '.join(aggs)} FROM {reader} GROUP BY {key_col}"  # noqa: S608
             else:
