@@ -202,8 +202,7 @@ class LoadedGraph:
         self._edge_dst: list[int] = table["dst"].to_pylist()
         self._edge_kind: list[int] = table["kind"].to_pylist()
         self._edge_hs: list[str | None] = table["hs"].to_pylist()
-        # Kept as Arrow: only the hops a trace reports are read.
-        self._edge_bills = table["bills"].combine_chunks()
+        self._edge_bills: list[str | None] = table["bills"].to_pylist()
         self._events: dict[str, _Segments] = {}
 
     def find_by_name(self, query: str, limit: int = 50) -> list[int]:
@@ -337,7 +336,7 @@ class LoadedGraph:
                 for row in range(found[0], found[0] + found[1]):
                     if self._edge_dst[row] in dsts:
                         hs = sorted(set((self._edge_hs[row] or "").split()))
-                        bills = (self._edge_bills[row].as_py() or "").split()[:limit]
+                        bills = (self._edge_bills[row] or "").split()[:limit]
                         out[(s, self._edge_dst[row], KIND_NAMES[self._edge_kind[row]])] = (
                             hs,
                             bills,
