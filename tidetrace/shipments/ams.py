@@ -93,12 +93,20 @@ def ams_tables(source: RawSource, workdir: Path) -> Iterator[pa.Table]:
     assert key is not None
     workdir.mkdir(parents=True, exist_ok=True)
     columns: dict[str, dict[str, str]] = {}
-    con = duckdb.connect()
+    # A database file, not memory: the joined rows of a year of AMS tables outgrow the
+    # memory limit, and a file's tables can be paged out where temporary results could not
+    # (1 M bills ran out of a 1 GB limit in memory).
+    database = workdir / "ams.duckdb"
+    for stale in (database, workdir / "ams.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect(str(database))
     try:
         # The join may be bigger than memory (a year of AMS tables): let DuckDB spill.
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"SET temp_directory = {_literal(str(workdir / 'duckdb'))}")
-        con.execute("SET preserve_insertion_order = true")
+        # Order comes from ORDER BY _row where it matters; keeping every intermediate
+        # result in input order costs memory.
+        con.execute("SET preserve_insertion_order = false")
         for table, sniff in sorted(source.files.items()):
             staged = workdir / f"ams-{table}.parquet"
             columns[table] = _stage(sniff, source, staged)
@@ -125,7 +133,7 @@ def ams_tables(source: RawSource, workdir: Path) -> Iterator[pa.Table]:
                     f"SELECT *, {key_col} AS _key FROM {reader} "  # noqa: S608
                     f"QUALIFY row_number() OVER (PARTITION BY {key_col} ORDER BY _row) = 1"
                 )
-            con.execute(f"CREATE TEMP VIEW {_quote(table)} AS {body}")
+            con.execute(f"CREATE VIEW {_quote(table)} AS {body}")
         joins = " ".join(
             f"LEFT JOIN {_quote(t)} ON {_quote(t)}._key = header._key"
             for t in sorted(columns)
@@ -136,19 +144,21 @@ def ams_tables(source: RawSource, workdir: Path) -> Iterator[pa.Table]:
             spec = layout.columns.get(name)
             expr = "''" if spec is None else _field_sql(spec, columns, layout)
             selects.append(f"{expr} AS {_quote(name)}")
-        query = (
-            f"SELECT {', '.join(selects)}, "  # noqa: S608
-            "row_number() OVER (ORDER BY header._row) AS source_row "
-            f"FROM header {joins} ORDER BY header._row"
+        # Join first, sort after: the two never need memory at the same time.
+        con.execute(
+            f"CREATE TABLE joined AS SELECT {', '.join(selects)}, "  # noqa: S608
+            f"header._row AS _row FROM header {joins}"
         )
-        reader = con.execute(query).to_arrow_reader(BATCH_ROWS)
+        names = ", ".join(_quote(name) for name in RAW_FIELDS)
+        reader = con.execute(f"SELECT {names} FROM joined ORDER BY _row").to_arrow_reader(  # noqa: S608
+            BATCH_ROWS
+        )
+        # Records are numbered in header order, after duplicates were dropped.
+        start = 1
         for batch in reader:
-            table = pa.Table.from_batches([batch])
-            yield table.set_column(
-                table.schema.get_field_index("source_row"),
-                "source_row",
-                table.column("source_row").cast(pa.int64()),
-            )
+            rows = pa.array(range(start, start + batch.num_rows), pa.int64())
+            start += batch.num_rows
+            yield pa.Table.from_batches([batch]).append_column("source_row", rows)
     except duckdb.Error as exc:
         raise InputError(source.name, f"cannot join the AMS tables: {exc}") from None
     finally:

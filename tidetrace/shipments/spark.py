@@ -149,12 +149,13 @@ class SparkEngine:
             out_dir.mkdir(parents=True)
             return
         spark = self.spark
-        from pyspark import StorageLevel
         from pyspark.sql import functions as F
 
         spark.read.parquet(*[str(f) for f in files]).createOrReplaceTempView("raw")
-        # The checks run once per row; three actions (rejects, lookups, rows) read the result.
-        checked = spark.sql(marks_sql(SPARK, "raw")).persist(StorageLevel.MEMORY_AND_DISK)
+        # Three actions (rejects, lookups, rows) read the checked rows and each runs the
+        # checks again: cheaper than caching them (Spark's cache of ~40 text columns cost
+        # several times the checks themselves).
+        checked = spark.sql(marks_sql(SPARK, "raw"))
         try:
             rejects = checked.where("reject_reason IS NOT NULL").select(
                 F.lit(work.source.name).alias("file"),
@@ -164,7 +165,9 @@ class SparkEngine:
                 F.col("reject_reason").alias("reason"),
             )
             tmp_rejects = work.staging / "tmp-spark-rejects"
-            rejects.coalesce(1).write.mode("overwrite").parquet(str(tmp_rejects))
+            # repartition, not coalesce: the checks stay spread over every core and only
+            # the (few) rejected rows meet in one file.
+            rejects.repartition(1).write.mode("overwrite").parquet(str(tmp_rejects))
             _tidy(tmp_rejects)
             checked.where("reject_reason IS NULL").drop(*MARK_COLUMNS[2:]).createOrReplaceTempView(
                 "checked"
@@ -173,7 +176,6 @@ class SparkEngine:
             rejects_dir.parent.mkdir(parents=True, exist_ok=True)
             os.rename(tmp_rejects, rejects_dir)
         finally:
-            checked.unpersist()
             spark.catalog.dropTempView("checked")
             spark.catalog.dropTempView("raw")
 
