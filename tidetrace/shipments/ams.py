@@ -133,7 +133,9 @@ def ams_tables(source: RawSource, workdir: Path) -> Iterator[pa.Table]:
                     f"SELECT *, {key_col} AS _key FROM {reader} "  # noqa: S608
                     f"QUALIFY row_number() OVER (PARTITION BY {key_col} ORDER BY _row) = 1"
                 )
-            con.execute(f"CREATE VIEW {_quote(table)} AS {body}")
+            # One table at a time (kept in the database file): each grouping runs alone
+            # within the memory limit, instead of all of them inside the join.
+            con.execute(f"CREATE TABLE {_quote(table)} AS {body}")
         joins = " ".join(
             f"LEFT JOIN {_quote(t)} ON {_quote(t)}._key = header._key"
             for t in sorted(columns)
