@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flag Chromium keeps dialling out on a closed network.
@@ -110,3 +111,34 @@ def serve_command(home: Path, database_url: str, output: Path) -> Iterator[Serve
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+@contextmanager
+def chromium_page(
+    width: int = 1280, height: int = 900, locale: str | None = None
+) -> Iterator[tuple[Page, list[str]]]:
+    """A page in headless Chromium and the console errors it logs (skips without Chromium)."""
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
+            errors: list[str] = []
+
+            def on_console(message: ConsoleMessage) -> None:
+                if message.type == "error":
+                    errors.append(message.text)
+
+            page.on("console", on_console)
+            yield page, errors
+        finally:
+            browser.close()
+
+
+def log_in(page: Page, server: str, user: str, password: str) -> None:
+    """Sign in through the login form and wait until it has sent us on."""
+    page.goto(f"{server}/login")
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)

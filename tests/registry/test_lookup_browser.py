@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, sync_playwright
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
+from tests.browser import chromium_page, serve
 from tidetrace.registry.render import Distortion, oval_mark, photograph
 from tidetrace.settings import get_settings
 from tidetrace.web.app import create_app
@@ -31,56 +30,42 @@ def server(registry_ws: Workspace) -> Iterator[str]:
 
 
 def test_type_a_code_then_upload_a_photo(server: str, tmp_path: Path) -> None:
-    require_chromium()
     photo = tmp_path / "stamp.jpg"
     photo.write_bytes(
         photograph(oval_mark("2100/02153"), Distortion(angle=-6.0, blur=0.6, quality=75))
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="en-GB")
-            errors: list[str] = []
+    with chromium_page(1100, 900, locale="en-GB") as (page, errors):
+        # No login: the page opens for an anonymous visitor.
+        page.goto(f"{server}/lookup")
+        assert page.url == f"{server}/lookup"
+        page.get_by_label("Establishment code").fill("CN 2100/02153 EC")
+        page.get_by_role("button", name="Look up").click()
+        page.wait_for_selector("#plant-name")
+        assert "Dandong Taifeng Foodstuffs Co. Ltd." in page.inner_text("#plant-name")
+        assert "丹东泰丰食品有限公司" in page.inner_text("#plant-name")
+        assert page.inner_text("#result-code") == "2100/02153"
+        assert "Dandong Taifeng" in page.inner_text("#candidates")
+        page.screenshot(path=tmp_path / "01-typed-code.png", full_page=True)
 
-            def on_console(message: ConsoleMessage) -> None:
-                if message.type == "error":
-                    errors.append(message.text)
+        # The same result in Chinese, through the language switcher.
+        page.get_by_role("link", name="中文").click()
+        page.wait_for_selector("#plant-name")
+        assert "这是哪家工厂包装的" in page.inner_text("h1")
+        page.screenshot(path=tmp_path / "02-chinese.png", full_page=True)
 
-            page.on("console", on_console)
+        # Upload a photo of the stamp.
+        page.goto(f"{server}/lookup?lang=en")
+        page.set_input_files("#photo", str(photo))
+        page.get_by_role("button", name="Read photo").click()
+        page.wait_for_selector("#plant-name", timeout=60_000)
+        assert "Dandong Taifeng Foodstuffs Co. Ltd." in page.inner_text("#plant-name")
+        assert "2100/02153" in page.inner_text("#ocr-candidates")
+        page.screenshot(path=tmp_path / "03-photo.png", full_page=True)
 
-            # No login: the page opens for an anonymous visitor.
-            page.goto(f"{server}/lookup")
-            assert page.url == f"{server}/lookup"
-            page.get_by_label("Establishment code").fill("CN 2100/02153 EC")
-            page.get_by_role("button", name="Look up").click()
-            page.wait_for_selector("#plant-name")
-            assert "Dandong Taifeng Foodstuffs Co. Ltd." in page.inner_text("#plant-name")
-            assert "丹东泰丰食品有限公司" in page.inner_text("#plant-name")
-            assert page.inner_text("#result-code") == "2100/02153"
-            assert "Dandong Taifeng" in page.inner_text("#candidates")
-            page.screenshot(path=tmp_path / "01-typed-code.png", full_page=True)
-
-            # The same result in Chinese, through the language switcher.
-            page.get_by_role("link", name="中文").click()
-            page.wait_for_selector("#plant-name")
-            assert "这是哪家工厂包装的" in page.inner_text("h1")
-            page.screenshot(path=tmp_path / "02-chinese.png", full_page=True)
-
-            # Upload a photo of the stamp.
-            page.goto(f"{server}/lookup?lang=en")
-            page.set_input_files("#photo", str(photo))
-            page.get_by_role("button", name="Read photo").click()
-            page.wait_for_selector("#plant-name", timeout=60_000)
-            assert "Dandong Taifeng Foodstuffs Co. Ltd." in page.inner_text("#plant-name")
-            assert "2100/02153" in page.inner_text("#ocr-candidates")
-            page.screenshot(path=tmp_path / "03-photo.png", full_page=True)
-
-            # An unknown code: no plant, a near miss offered.
-            page.get_by_label("Establishment code").fill("2100/02154")
-            page.get_by_role("button", name="Look up").click()
-            page.wait_for_selector("#not-found")
-            assert page.get_by_role("link", name="2100/02153").is_visible()
-            page.screenshot(path=tmp_path / "04-unknown.png", full_page=True)
-            assert errors == []
-        finally:
-            browser.close()
+        # An unknown code: no plant, a near miss offered.
+        page.get_by_label("Establishment code").fill("2100/02154")
+        page.get_by_role("button", name="Look up").click()
+        page.wait_for_selector("#not-found")
+        assert page.get_by_role("link", name="2100/02153").is_visible()
+        page.screenshot(path=tmp_path / "04-unknown.png", full_page=True)
+        assert errors == []
