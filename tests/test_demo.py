@@ -10,6 +10,7 @@ from tidetrace.auth.users import authenticate
 from tidetrace.cli import app
 from tidetrace.demo import build_demo
 from tidetrace.exc import WorkspaceError
+from tidetrace.graph.build import graph_is_stale
 from tidetrace.store import EntityStore
 from tidetrace.workspace import Workspace
 
@@ -41,6 +42,9 @@ def test_build_demo(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
     assert found["facility"]["synthetic"] is True
+    # The graph is built: the case's asserted links are traceable at once.
+    assert any(line.strip().startswith("graph v1:") for line in lines)
+    assert not graph_is_stale(ws)
 
 
 def test_demo_never_replaces_a_foreign_directory(tmp_path: Path) -> None:

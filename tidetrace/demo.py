@@ -72,6 +72,10 @@ def build_demo(home: Path, echo: Callable[[str], None] = print) -> DemoInfo:
     echo("  " + registry.summary())
     echo("  (the registry entries are SYNTHETIC: no establishment list could be shipped;")
     echo("   fetch the real one with 'tidetrace registry fetch traces --country CN')")
+    # Built now so the first trace, exposure or lookup does not wait for it.
+    from tidetrace.graph.build import build_graph
+
+    echo("  " + build_graph(ws, actor="demo").summary().splitlines()[0])
     password = secrets.token_urlsafe(12)
     add_user(ws.engine, DEMO_USER, "investigator", password, actor="demo")
     ws.close()
