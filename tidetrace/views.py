@@ -4,9 +4,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from followthemoney import StatementEntity
+from rigour.langs import LangStr
+from rigour.names.pick import pick_lang_name
 
 from tidetrace.exc import NotFoundError
 from tidetrace.model import model
+from tidetrace.store.datasets import TRADE_PARTIES_DATASET
 from tidetrace.store.entities import EntityStore
 
 
@@ -95,6 +98,21 @@ def _ref_caption(entity: StatementEntity, captions: dict[str, str]) -> str:
     return entity.caption
 
 
+def display_caption(entity: StatementEntity) -> str:
+    """The entity's title, preferring names from lists, registries and the case.
+
+    A plant merged with its bill-of-lading spellings would otherwise often be titled by a
+    spelling as filed on a manifest ("DALIAN HAIQING FOODS CO.,LTD"): those outnumber the
+    curated names, and FtM picks the most central of all names.
+    """
+    names = entity.get_statements("name", quiet=True)
+    curated = [s for s in names if s.dataset != TRADE_PARTIES_DATASET]
+    if not curated or len(curated) == len(names):
+        return entity.caption
+    picked = pick_lang_name([LangStr(s.value, lang=s.lang) for s in curated])
+    return picked if picked is not None else entity.caption
+
+
 def entity_view(store: EntityStore, entity_id: str) -> EntityView:
     """Build the view of an entity; NotFoundError when it does not exist."""
     entity = store.get_entity(entity_id)
@@ -105,7 +123,7 @@ def entity_view(store: EntityStore, entity_id: str) -> EntityView:
         id=entity.id,
         schema=schema.name,
         schema_label=schema.label,
-        caption=entity.caption,
+        caption=display_caption(entity),
         datasets=sorted(entity.datasets),
         topics=entity.get("topics", quiet=True),
     )

@@ -15,6 +15,7 @@ from tidetrace.cli import app
 from tidetrace.resolve.judgements import Resolver
 from tidetrace.resolve.run import iter_party_records
 from tidetrace.store.entities import EntityStore
+from tidetrace.views import entity_view
 from tidetrace.workspace import Workspace
 
 runner = CliRunner()
@@ -59,6 +60,8 @@ def test_case_plant_and_bill_spelling_become_one_entity(
     assert merged is not None and merged.schema.name == "Facility"
     # The ingest cleaned the filed spelling (DALIAN HAIQING FOODS CO LTD): as stored.
     assert {"Dalian Haiqing Food", name} <= set(merged.get("name"))
+    # Its page is titled by the case's name, not by the spelling as filed on the bill.
+    assert entity_view(EntityStore(workspace.engine), canonical).caption == "Dalian Haiqing Food"
     # Running again changes nothing and still keeps them together.
     assert "0 linked, 0 unlinked" in run("resolve")
     assert Resolver(workspace.engine).canonical(party) == canonical

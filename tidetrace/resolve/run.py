@@ -27,7 +27,7 @@ from tidetrace.resolve.scoring import MatchResult, Scorer, load_config
 from tidetrace.resolve.similar import read_candidate_links, score_candidate_links
 from tidetrace.resolve.tables import resolve_run_table
 from tidetrace.store import audit
-from tidetrace.store.datasets import DatasetInfo
+from tidetrace.store.datasets import TRADE_PARTIES_DATASET, DatasetInfo
 from tidetrace.store.entities import VIEW_DATASET, EntityStore, utc_now
 from tidetrace.store.tables import statement_table
 from tidetrace.workspace import Workspace
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 PARTY_DATASET = DatasetInfo(
-    name="shipment_parties",
+    name=TRADE_PARTIES_DATASET,
     title="Bill-of-lading parties (linked by entity resolution)",
     publisher="tidetrace (from the ingested trade records)",
     summary=(

@@ -8,6 +8,10 @@ from sqlalchemy import Connection, func, select
 
 from tidetrace.store.tables import dataset_table, statement_table
 
+# Bill-of-lading parties that entity resolution writes into the store: names as filed on a
+# manifest, often truncated or misspelt, so a merged entity's title is taken elsewhere first.
+TRADE_PARTIES_DATASET = "shipment_parties"
+
 
 @dataclass
 class DatasetInfo:
