@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tidetrace.cli import app
+from tidetrace.graph.graphdb import open_graph
 from tidetrace.resolve.judgements import Resolver
 from tidetrace.resolve.run import iter_party_records
 from tidetrace.store.entities import EntityStore
@@ -62,6 +63,10 @@ def test_case_plant_and_bill_spelling_become_one_entity(
     assert {"Dalian Haiqing Food", name} <= set(merged.get("name"))
     # Its page is titled by the case's name, not by the spelling as filed on the bill.
     assert entity_view(EntityStore(workspace.engine), canonical).caption == "Dalian Haiqing Food"
+    # So is its node in the supply-chain graph.
+    run("graph", "build")
+    graph = open_graph(workspace)
+    assert graph.names[graph.node(canonical)] == "Dalian Haiqing Food"
     # Running again changes nothing and still keeps them together.
     assert "0 linked, 0 unlinked" in run("resolve")
     assert Resolver(workspace.engine).canonical(party) == canonical

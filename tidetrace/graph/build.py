@@ -68,6 +68,7 @@ from tidetrace.graph.events import EVENT_SCHEMA, edge_rows, merge_sorted, remap,
 from tidetrace.graph.flags import refresh_list_flags
 from tidetrace.graph.sources import Partition, ShipmentSource, default_sources
 from tidetrace.store import audit
+from tidetrace.store.datasets import TRADE_PARTIES_DATASET
 from tidetrace.store.entities import utc_now
 from tidetrace.store.tables import audit_table, statement_table
 from tidetrace.workspace import Workspace
@@ -387,9 +388,13 @@ def _node_attributes(engine: Engine, ids: list[str]) -> dict[str, dict[str, Any]
                 statement_table.c.schema,
                 statement_table.c.prop,
                 statement_table.c.value,
+                statement_table.c.dataset,
             ).where(statement_table.c.canonical_id.in_(chunk))
             query = query.where(statement_table.c.prop.in_((*_NODE_PROPS, "id")))
-            for row in conn.execute(query.order_by(statement_table.c.value)):
+            # A name from a list, registry or the case labels the node before a spelling as
+            # filed on a bill (the parties resolution wrote into the store).
+            as_filed = statement_table.c.dataset == TRADE_PARTIES_DATASET
+            for row in conn.execute(query.order_by(as_filed, statement_table.c.value)):
                 info = out.setdefault(
                     row.canonical_id, {"schema": row.schema, "sector": [], "topics": []}
                 )
