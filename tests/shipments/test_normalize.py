@@ -241,3 +241,18 @@ def test_lookups_in_arrow_match_the_lookup_table() -> None:
         assert row["_shipper_id"] == expected["id"]
         assert row["_shipper_status"] == expected["status"]
     assert joined[3]["_shipper_country"] == "cn"  # read from the end of the address
+
+
+def test_a_full_cache_forgets_without_losing_keys_of_the_current_call() -> None:
+    # Regression: a 10 M-row ingest died with KeyError once the party cache passed its cap,
+    # because keys already cached were dropped with the rest while their chunk still needed
+    # them.
+    party = next(d for d in DICTIONARIES if d.name == "party")
+    cache = DictionaryCache("mdy", max_entries=3)
+    first = [("A CO LTD", "", "CN"), ("B INC", "", "US")]
+    second = [("A CO LTD", "", "CN"), ("C LLC", "", "US"), ("D LTD", "", "CN")]
+    cache.values(party, first)
+    fresh = DictionaryCache("mdy").values(party, second)
+    assert cache.values(party, second) == fresh
+    many = [(f"FIRM {i} CO LTD", "", "CN") for i in range(10)]
+    assert cache.values(party, many) == DictionaryCache("mdy").values(party, many)

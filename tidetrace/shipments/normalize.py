@@ -636,7 +636,9 @@ class DictionaryCache:
         missing = [k for k in dict.fromkeys(keys) if k not in cache]
         if missing:
             if len(cache) + len(missing) > self.max_entries:
+                # Forgetting drops keys of this call that were cached too: clean them again.
                 cache.clear()
+                missing = list(dict.fromkeys(keys))
             for key, value in zip(missing, dictionary.build(missing, self.date_order), strict=True):
                 cache[key] = value
         return [cache[key] for key in keys]
