@@ -117,13 +117,13 @@ def write_shipments(root: Path, world: World, seed: int = 7, amended_share: floa
     return dataset
 
 
-def write_extra_source(root: Path, world: World, rows: int, seed: int = 11) -> Path:
-    """One more ingested source (new records arriving), for the incremental build."""
+def _resample(root: Path, src: int, replace: str, rows: int, seed: int) -> Path:
+    """A new source ``src`` made of ``rows`` bills sampled from the first, columns replaced."""
     dataset = root / "shipments" / "dataset=bench"
+    folder = dataset / f"src=bench{src:020d}"
     con = duckdb.connect()
-    folder = dataset / "src=bench00000000000000000003"
     con.execute(
-        "COPY (SELECT * EXCLUDE (dataset, src) REPLACE ('new-' || shipment_id AS shipment_id) "
+        f"COPY (SELECT * EXCLUDE (dataset, src) REPLACE ({replace}) "
         f"FROM read_parquet('{dataset}/src=bench00000000000000000001/*/*/*.parquet', "
         "hive_partitioning = true) "
         f"USING SAMPLE {rows} ROWS (reservoir, {seed})) TO '{folder}' (FORMAT parquet, "
@@ -131,20 +131,14 @@ def write_extra_source(root: Path, world: World, rows: int, seed: int = 11) -> P
     )
     con.close()
     return folder
+
+
+def write_extra_source(root: Path, world: World, rows: int, seed: int = 11) -> Path:
+    """One more ingested source (new records arriving), for the incremental build."""
+    return _resample(root, 3, "'new-' || shipment_id AS shipment_id", rows, seed)
 
 
 def write_amendments(root: Path, world: World, rows: int, seed: int = 13) -> Path:
     """A later source re-filing existing bills (same shipment ids, corrected weights)."""
-    dataset = root / "shipments" / "dataset=bench"
-    con = duckdb.connect()
-    folder = dataset / "src=bench00000000000000000004"
-    con.execute(
-        "COPY (SELECT * EXCLUDE (dataset, src) REPLACE (4::BIGINT AS ingest_seq, "
-        "'amended' AS record_status, weight_kg * 0.8 AS weight_kg) "
-        f"FROM read_parquet('{dataset}/src=bench00000000000000000001/*/*/*.parquet', "
-        "hive_partitioning = true) "
-        f"USING SAMPLE {rows} ROWS (reservoir, {seed})) TO '{folder}' (FORMAT parquet, "
-        "PARTITION_BY (arrival_year, arrival_month), OVERWRITE_OR_IGNORE true)"
-    )
-    con.close()
-    return folder
+    replace = "4::BIGINT AS ingest_seq, 'amended' AS record_status, weight_kg * 0.8 AS weight_kg"
+    return _resample(root, 4, replace, rows, seed)

@@ -1,5 +1,6 @@
 """Vault fixtures: fast key derivation, users and a case, a local TSA, a local web server."""
 
+import dataclasses
 import http.server
 import subprocess
 import threading
@@ -13,9 +14,11 @@ from nacl.pwhash import argon2id
 
 from tidetrace.auth import users
 from tidetrace.auth.users import add_user
+from tidetrace.settings import get_settings
 from tidetrace.vault import keys
 from tidetrace.vault.cases import CaseKeyring, create_case, open_case
 from tidetrace.vault.keys import UnlockedUser, unlock_user
+from tidetrace.web.app import create_app
 from tidetrace.workspace import Workspace
 
 PASSWORDS = {
@@ -58,6 +61,16 @@ def make_vault(workspace: Workspace, case_name: str = "Dandong plants 2023") -> 
     alice = unlock_user(workspace.engine, "alice", PASSWORDS["alice"])
     case = create_case(workspace.engine, alice, case_name)
     return Vault(workspace, alice, open_case(workspace.engine, alice, case.id))
+
+
+@pytest.fixture
+def server(vault: Vault) -> Iterator[str]:
+    """The app on loopback for browser tests (plain-HTTP cookies: no TLS on loopback)."""
+    from tests.browser import serve
+
+    settings = dataclasses.replace(get_settings(), cookie_secure=False)
+    with serve(create_app(vault.ws, settings=settings)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,27 +4,16 @@ Drives Debian's Chromium through Playwright against uvicorn on loopback (``tests
 the upload form, its CSRF token and the multipart POST are the browser's own.
 """
 
-import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser import chromium_page, log_in, serve
+from tests.browser import chromium_page, log_in
 from tests.vault import samples
 from tests.vault.conftest import PASSWORDS, Vault
-from tidetrace.settings import get_settings
 from tidetrace.vault import custody, items
-from tidetrace.web.app import create_app
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def server(vault: Vault) -> Iterator[str]:
-    settings = dataclasses.replace(get_settings(), cookie_secure=False)
-    with serve(create_app(vault.ws, settings=settings)) as url:
-        yield url
 
 
 def test_upload_an_image_and_see_its_working_copy_and_custody(
