@@ -14,6 +14,10 @@ regexes (Spark) read the same way: no backslashes, no look-arounds.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from tidetrace.ids.container import VALUES as CONTAINER_VALUES
 from tidetrace.shipments.fields import (
     DEFAULT_MAX_LENGTH,
@@ -34,17 +38,25 @@ __all__ = [
     "CONTAINER_PATTERN",
     "DUCKDB",
     "HS_PATTERN",
+    "ONE_HS_PATTERN",
     "SPARK",
     "Dialect",
+    "Output",
     "SourceMeta",
+    "build_rows",
+    "derived_sql",
     "lookup_sql",
     "marks_sql",
+    "passthrough_columns",
     "shipments_sql",
 ]
 
 # Grouped as printed (0307.43, 0307.43.0050, 0307 43 00) or bare digits.
 HS_PATTERN = "[0-9]{4}[.]?[0-9]{2}([.]?[0-9]{2}){0,2}|[0-9]{4} [0-9]{2}( ?[0-9]{2}){0,2}"
+# One code and nothing else (the pattern's first alternative, whole): its only match.
+ONE_HS_PATTERN = "^[0-9]{4}[.]?[0-9]{2}([.]?[0-9]{2}){0,2}$"
 CONTAINER_PATTERN = "[A-Za-z]{3}[UJZujz][ -]?[0-9]{6}[ -]?[0-9]"
+CLEAN_CONTAINER_PATTERN = "^[A-Z]{3}[UJZ][0-9]{7}$"
 NUMBER_PATTERN = "[0-9]+([.][0-9]+)?|[.][0-9]+"
 SPACES = "[ \t\r\n\f\v]+"
 RECORD_STATUS = {
@@ -100,6 +112,21 @@ class Dialect:
         if self.spark:
             return f"array_sort(array_distinct({expr}))"
         return f"list_sort(list_distinct({expr}))"
+
+    def matches(self, expr: str, pattern: str) -> str:
+        """True when ``pattern`` matches somewhere in ``expr`` (anchor it to match all)."""
+        if self.spark:
+            return f"{expr} RLIKE {self.lit(pattern)}"
+        return f"regexp_matches({expr}, {self.lit(pattern)})"
+
+    def single(self, expr: str) -> str:
+        """A one-element list."""
+        return f"array({expr})" if self.spark else f"[{expr}]"
+
+    @property
+    def empty_list(self) -> str:
+        """An empty list of strings."""
+        return "CAST(array() AS ARRAY<STRING>)" if self.spark else "[]::VARCHAR[]"
 
     def size(self, expr: str) -> str:
         """Number of elements of a list."""
@@ -228,15 +255,32 @@ def _chapter_ok(var: str) -> str:
     return "(" + " OR ".join(f"{chapter} BETWEEN '{a:02d}' AND '{b:02d}'" for a, b in runs) + ")"
 
 
-def _base(d: Dialect) -> str:
-    """First pass: the values several output columns are built from."""
+def _hs_codes(d: Dialect) -> str:
+    """Every HS code of a field, sorted, as a list (empty when none)."""
     hs = d.transform(d.extract_all("hs_code", HS_PATTERN), lambda x: d.replace(x, "[^0-9]", ""))
     hs = d.filter(hs, lambda x: f"length({x}) BETWEEN 6 AND 10 AND {_chapter_ok(x)}")
+    one = "replace(hs_code, '.', '')"
+    # Most fields hold one code as printed: no list work for them.
+    return (
+        f"CASE WHEN {d.matches('hs_code', ONE_HS_PATTERN)} "
+        f"THEN CASE WHEN {_chapter_ok(one)} THEN {d.single(one)} ELSE {d.empty_list} END "
+        f"ELSE {d.sorted_distinct(hs)} END"
+    )
+
+
+def _base(d: Dialect) -> str:
+    """First pass: the values several output columns are built from."""
     containers = d.transform(
         d.extract_all("container", CONTAINER_PATTERN),
         lambda x: f"upper({d.replace(x, '[^A-Za-z0-9]', '')})",
     )
-    containers = d.filter(containers, _container_ok)
+    containers = d.sorted_distinct(d.filter(containers, _container_ok))
+    # Most bills carry one container, already written in the ISO form: no list work.
+    containers = (
+        f"CASE WHEN {d.matches('container', CLEAN_CONTAINER_PATTERN)} "
+        f"THEN CASE WHEN {_container_ok('container')} THEN {d.single('container')} "
+        f"ELSE {d.empty_list} END ELSE {containers} END"
+    )
 
     def alnum(expr: str) -> str:
         # Letters and digits only, upper-cased after the strip so both engines see ASCII.
@@ -247,8 +291,8 @@ def _base(d: Dialect) -> str:
         "SELECT *, "  # noqa: S608
         f"{alnum('bill_of_lading')} AS _bill, "
         f"{alnum('master_bill_of_lading')} AS _master, "
-        f"{d.sorted_distinct(hs)} AS _hs, "
-        f"{d.sorted_distinct(containers)} AS _containers, "
+        f"{_hs_codes(d)} AS _hs, "
+        f"{containers} AS _containers, "
         f"{_number(d, 'weight')} AS _weight, "
         f"{_number(d, 'quantity')} AS _quantity, "
         f"CAST(coalesce(year({arrival}), 0) AS INT) AS arrival_year, "
@@ -257,10 +301,69 @@ def _base(d: Dialect) -> str:
     )
 
 
-def _outputs(d: Dialect, meta: SourceMeta) -> dict[str, str]:
-    def raw(field: str) -> str:
-        return f"nullif({field}, '')"
+ArrowRecipe = Callable[[pa.Table], "pa.Array | pa.ChunkedArray"]
 
+
+@dataclass(frozen=True)
+class Output:
+    """One Parquet column: its SQL, and for columns that only pass a value on, its Arrow form.
+
+    A column that copies a raw field (blank as null), a constant or a looked-up value costs
+    SQL a full copy of its strings; the DuckDB engine takes those from the prepared Arrow
+    chunk instead (:func:`passthrough_columns`), and Spark runs the SQL. The two forms
+    live side by side so they cannot drift; ``test_spark.py`` holds them equal.
+    """
+
+    sql: str
+    arrow: ArrowRecipe | None = None
+
+
+def _nullif_blank(column: "pa.Array | pa.ChunkedArray") -> "pa.Array | pa.ChunkedArray":
+    """Blank strings as nulls, sharing the column's text (only a validity bitmap is new)."""
+    if isinstance(column, pa.ChunkedArray):
+        return pa.chunked_array([_nullif_blank(c) for c in column.chunks], column.type)
+    if column.offset != 0 or column.type != pa.string():
+        return pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+    # False for blanks and for nulls: its value bits are exactly the new validity.
+    keep = pc.fill_null(pc.not_equal(column, ""), False)
+    if keep.offset != 0:
+        return pc.if_else(keep, column, pa.scalar(None, column.type))
+    _validity, offsets, data = column.buffers()
+    return pa.Array.from_buffers(
+        column.type, len(column), [keep.buffers()[1], offsets, data], offset=0
+    )
+
+
+def _plain(column: "pa.Array | pa.ChunkedArray") -> "pa.Array | pa.ChunkedArray":
+    """A looked-up column as plain values (string lookups arrive dictionary-encoded)."""
+    if pa.types.is_dictionary(column.type):
+        return pc.cast(column, column.type.value_type)
+    return column
+
+
+def _raw(field: str) -> Output:
+    return Output(f"nullif({field}, '')", lambda t: _nullif_blank(t.column(field)))
+
+
+def _looked_up(name: str, default: str | bool | None = None) -> Output:
+    if default is None:
+        return Output(name, lambda t: _plain(t.column(name)))
+    literal = ("true" if default else "false") if isinstance(default, bool) else f"'{default}'"
+    return Output(
+        f"coalesce({name}, {literal})",
+        lambda t: pc.fill_null(_plain(t.column(name)), default),
+    )
+
+
+def _constant(d: Dialect, value: str | int) -> Output:
+    if isinstance(value, int):
+        return Output(
+            f"CAST({value} AS BIGINT)", lambda t: pa.repeat(pa.scalar(value, pa.int64()), len(t))
+        )
+    return Output(d.lit(value), lambda t: pa.repeat(pa.scalar(value, pa.string()), len(t)))
+
+
+def _outputs(d: Dialect, meta: SourceMeta) -> dict[str, Output]:
     def some(expr: str) -> str:
         return f"CASE WHEN {d.size(expr)} = 0 THEN NULL ELSE {expr} END"
 
@@ -279,78 +382,78 @@ def _outputs(d: Dialect, meta: SourceMeta) -> dict[str, str]:
         f"nullif(trim(CASE WHEN {messy} THEN {d.replace('description', SPACES, ' ')} "
         "ELSE description END), '')"
     )
-    exprs: dict[str, str] = {
-        "row_id": f"{d.lit(meta.source_sha256[:24] + ':')} || CAST(source_row AS STRING)",
-        "shipment_id": (
+    outputs: dict[str, Output] = {
+        "row_id": Output(f"{d.lit(meta.source_sha256[:24] + ':')} || CAST(source_row AS STRING)"),
+        "shipment_id": Output(
             "'tt-shipment-' || substr("
             + d.sha256("_bill || '|' || coalesce(_carrier_name, '')")
             + ", 1, 24)"
         ),
-        "source_file": d.lit(meta.source_file),
-        "source_sha256": d.lit(meta.source_sha256),
-        "source_row": "source_row",
-        "layout": d.lit(meta.layout),
-        "ingest_seq": f"CAST({int(meta.ingest_seq)} AS BIGINT)",
-        "record_id": raw("record_id"),
-        "record_status_raw": raw("record_status"),
-        "record_status": f"CASE {status_cases} ELSE 'original' END",
-        "filing_date_raw": raw("filing_date"),
-        "filing_date": "_filing_day",
-        "bill_of_lading_raw": raw("bill_of_lading"),
-        "bill_of_lading": "_bill",
-        "master_bill_of_lading_raw": raw("master_bill_of_lading"),
-        "master_bill_of_lading": "CASE WHEN _master <> _bill THEN _master END",
-        "is_house_bill": "coalesce(_master IS NOT NULL AND _master <> _bill, false)",
+        "source_file": _constant(d, meta.source_file),
+        "source_sha256": _constant(d, meta.source_sha256),
+        "source_row": Output("source_row", lambda t: t.column("source_row")),
+        "layout": _constant(d, meta.layout),
+        "ingest_seq": _constant(d, int(meta.ingest_seq)),
+        "record_id": _raw("record_id"),
+        "record_status_raw": _raw("record_status"),
+        "record_status": Output(f"CASE {status_cases} ELSE 'original' END"),
+        "filing_date_raw": _raw("filing_date"),
+        "filing_date": _looked_up("_filing_day"),
+        "bill_of_lading_raw": _raw("bill_of_lading"),
+        "bill_of_lading": Output("_bill"),
+        "master_bill_of_lading_raw": _raw("master_bill_of_lading"),
+        "master_bill_of_lading": Output("CASE WHEN _master <> _bill THEN _master END"),
+        "is_house_bill": Output("coalesce(_master IS NOT NULL AND _master <> _bill, false)"),
     }
     for role in ("shipper", "consignee", "notify"):
-        exprs |= {
-            f"{role}_name_raw": raw(f"{role}_name"),
-            f"{role}_name": f"_{role}_name",
-            f"{role}_status": f"coalesce(_{role}_status, 'blank')",
-            f"{role}_is_forwarder": f"coalesce(_{role}_is_forwarder, false)",
-            f"{role}_address_raw": raw(f"{role}_address"),
-            f"{role}_address": f"_{role}_address",
-            f"{role}_country_raw": raw(f"{role}_country"),
-            f"{role}_country": f"_{role}_country",
-            f"{role}_id": f"_{role}_id",
+        outputs |= {
+            f"{role}_name_raw": _raw(f"{role}_name"),
+            f"{role}_name": _looked_up(f"_{role}_name"),
+            f"{role}_status": _looked_up(f"_{role}_status", "blank"),
+            f"{role}_is_forwarder": _looked_up(f"_{role}_is_forwarder", False),
+            f"{role}_address_raw": _raw(f"{role}_address"),
+            f"{role}_address": _looked_up(f"_{role}_address"),
+            f"{role}_country_raw": _raw(f"{role}_country"),
+            f"{role}_country": _looked_up(f"_{role}_country"),
+            f"{role}_id": _looked_up(f"_{role}_id"),
         }
-    exprs |= {
-        "carrier_raw": raw("carrier"),
-        "carrier": "_carrier_name",
-        "vessel_raw": raw("vessel"),
-        "vessel_name": "_vessel_name",
-        "vessel_imo_raw": raw("vessel_imo"),
-        "vessel_imo": "_vessel_imo",
-        "port_of_lading_raw": raw("port_of_lading"),
-        "port_of_lading": "_pol_port",
-        "port_of_unlading_raw": raw("port_of_unlading"),
-        "port_of_unlading": "_pod_port",
-        "country_of_origin_raw": raw("country_of_origin"),
-        "country_of_origin": "_origin_country",
-        "departure_date_raw": raw("departure_date"),
-        "departure_date": "_departure_day",
-        "arrival_date_raw": raw("arrival_date"),
-        "arrival_date": "_arrival_day",
-        "estimated_arrival_date_raw": raw("estimated_arrival_date"),
-        "estimated_arrival_date": "_eta_day",
-        "hs_code_raw": raw("hs_code"),
-        "hs_code": some("_hs"),
-        "is_seafood": f"coalesce({d.size(seafood)} > 0, false)",
-        "description_raw": raw("description"),
-        "goods_description": description,
-        "weight_raw": raw("weight"),
-        "weight_unit_raw": raw("weight_unit"),
-        "weight_kg": "_weight * _weight_factor",
-        "quantity_raw": raw("quantity"),
-        "quantity": "_quantity",
-        "quantity_unit_raw": raw("quantity_unit"),
-        "quantity_unit": "_qty_unit",
-        "container_raw": raw("container"),
-        "container_number": some("_containers"),
+    outputs |= {
+        "carrier_raw": _raw("carrier"),
+        "carrier": _looked_up("_carrier_name"),
+        "vessel_raw": _raw("vessel"),
+        "vessel_name": _looked_up("_vessel_name"),
+        "vessel_imo_raw": _raw("vessel_imo"),
+        "vessel_imo": _looked_up("_vessel_imo"),
+        "port_of_lading_raw": _raw("port_of_lading"),
+        "port_of_lading": _looked_up("_pol_port"),
+        "port_of_unlading_raw": _raw("port_of_unlading"),
+        "port_of_unlading": _looked_up("_pod_port"),
+        "country_of_origin_raw": _raw("country_of_origin"),
+        "country_of_origin": _looked_up("_origin_country"),
+        "departure_date_raw": _raw("departure_date"),
+        "departure_date": _looked_up("_departure_day"),
+        "arrival_date_raw": _raw("arrival_date"),
+        "arrival_date": _looked_up("_arrival_day"),
+        "estimated_arrival_date_raw": _raw("estimated_arrival_date"),
+        "estimated_arrival_date": _looked_up("_eta_day"),
+        "hs_code_raw": _raw("hs_code"),
+        "hs_code": Output(some("_hs")),
+        "is_seafood": Output(f"coalesce({d.size(seafood)} > 0, false)"),
+        "description_raw": _raw("description"),
+        "goods_description": Output(description),
+        "weight_raw": _raw("weight"),
+        "weight_unit_raw": _raw("weight_unit"),
+        "weight_kg": Output("_weight * _weight_factor"),
+        "quantity_raw": _raw("quantity"),
+        "quantity": Output("_quantity"),
+        "quantity_unit_raw": _raw("quantity_unit"),
+        "quantity_unit": _looked_up("_qty_unit"),
+        "container_raw": _raw("container"),
+        "container_number": Output(some("_containers")),
     }
-    missing = {c.name for c in PARQUET_COLUMNS} - set(exprs)
+    missing = {c.name for c in PARQUET_COLUMNS} - set(outputs)
     assert not missing, missing
-    return exprs
+    return outputs
 
 
 def shipments_sql(d: Dialect, meta: SourceMeta) -> str:
@@ -361,6 +464,47 @@ def shipments_sql(d: Dialect, meta: SourceMeta) -> str:
         meta: the source's values.
     """
     outputs = _outputs(d, meta)
-    columns = [f"{outputs[c.name]} AS {c.name}" for c in PARQUET_COLUMNS]
+    columns = [f"{outputs[c.name].sql} AS {c.name}" for c in PARQUET_COLUMNS]
     columns += list(PARTITION_COLUMNS)
     return f"SELECT {', '.join(columns)} FROM ({_base(d)}) AS b"  # noqa: S608
+
+
+def derived_sql(d: Dialect, meta: SourceMeta) -> str:
+    """Only the columns SQL must compute, + partition (the rest: :func:`passthrough_columns`)."""
+    outputs = _outputs(d, meta)
+    columns = [
+        f"{outputs[c.name].sql} AS {c.name}"
+        for c in PARQUET_COLUMNS
+        if outputs[c.name].arrow is None
+    ]
+    columns += list(PARTITION_COLUMNS)
+    return f"SELECT {', '.join(columns)} FROM ({_base(d)}) AS b"  # noqa: S608
+
+
+def passthrough_columns(
+    prep: pa.Table, meta: SourceMeta
+) -> dict[str, "pa.Array | pa.ChunkedArray"]:
+    """The columns that only pass a raw, constant or looked-up value on, from the prepared chunk."""
+    return {
+        name: output.arrow(prep)
+        for name, output in _outputs(DUCKDB, meta).items()
+        if output.arrow is not None
+    }
+
+
+def build_rows(con: "duckdb.DuckDBPyConnection", prep: pa.Table, meta: SourceMeta) -> pa.Table:
+    """A prepared chunk → its Parquet rows (+ partition columns), the DuckDB engine's way.
+
+    DuckDB computes what needs SQL, in parallel over the chunk's batches (in order: the
+    connection keeps insertion order); the columns that only pass values on are taken
+    from Arrow.
+    """
+    con.register("prep", prep)
+    try:
+        derived = con.execute(derived_sql(DUCKDB, meta)).to_arrow_table()
+    finally:
+        con.unregister("prep")
+    passed = passthrough_columns(prep, meta)
+    names = [c.name for c in PARQUET_COLUMNS] + list(PARTITION_COLUMNS)
+    columns = [passed[n] if n in passed else derived.column(n) for n in names]
+    return pa.table(columns, names=names)
