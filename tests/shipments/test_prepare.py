@@ -5,8 +5,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from tidetrace.shipments.fields import RAW_FIELDS
-from tidetrace.shipments.prepare import looks_mojibake, prepare_chunk
+from tidetrace.shipments.fields import DEFAULT_MAX_LENGTH, MAX_LENGTH, RAW_FIELDS
+from tidetrace.shipments.prepare import _byte_summary, looks_mojibake, mark_chunk, prepare_chunk
 
 
 def _chunk(*rows: dict[str, str]) -> pa.Table:
@@ -84,3 +84,31 @@ def test_mojibake_of_every_script_is_caught() -> None:
     for text in ["丹东海祥食品有限公司", "동해수산 주식회사", "Müller", "Pêcheries"]:
         assert looks_mojibake(text.encode("utf-8").decode("cp1252", errors="replace"))
         assert looks_mojibake(text.encode("utf-8").decode("latin-1"))
+
+
+def test_byte_summary_reads_only_the_values_in_view() -> None:
+    """The buffer pass skips checks; it must see exactly the values a (sliced) column holds."""
+    column = pa.chunked_array([pa.array(["a\x00b", "plain", "é" * 3]), pa.array(["x" * 300, "ok"])])
+    assert _byte_summary(column) == (True, False, 300)
+    # Slices leave the other values in the buffers: they must not count.
+    assert _byte_summary(column.chunk(0).slice(1, 1)) == (False, True, 5)
+    assert _byte_summary(column.chunk(1).slice(1, 1)) == (False, True, 2)
+    assert _byte_summary(pa.array(["", ""])) == (False, True, 0)
+
+
+def test_checks_skipped_by_the_summary_give_the_same_marks() -> None:
+    """A chunk with a NUL, a non-ASCII value and an over-long value in later slices."""
+    rows = [_row(bill_of_lading=f"B{i}") for i in range(50)]
+    rows[40]["shipper_name"] = "A\x00B"
+    rows[41]["consignee_name"] = "Ã©cole"
+    rows[42]["description"] = "x" * (MAX_LENGTH.get("description", DEFAULT_MAX_LENGTH) + 1)
+    table = _chunk(*rows)
+    sliced = table.slice(30, 20)
+    marked = mark_chunk(sliced).to_pylist()
+    reasons = [(r["reject_field"], r["reject_reason"] is not None) for r in marked]
+    assert reasons[10] == ("shipper_name", True)
+    assert reasons[11] == ("consignee_name", True)
+    assert reasons[12] == ("description", True)
+    assert all(field is None for field, _ in reasons[:10] + reasons[13:])
+    # The rows before the slice carry none of it.
+    assert all(r["reject_field"] is None for r in mark_chunk(table.slice(0, 30)).to_pylist())

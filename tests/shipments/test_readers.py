@@ -2,14 +2,16 @@
 
 import datetime as dt
 import io
+import itertools
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from tests.shipments.support import write_csv
 from tidetrace.shipments.detect import sniff_file
 from tidetrace.shipments.layouts import builtin_layouts
-from tidetrace.shipments.readers import RawSource, TranscodingReader, read_chunks
+from tidetrace.shipments.readers import RawSource, TranscodingReader, read_chunks, read_pieces
 
 HEADER = ["bill_of_lading", "shipper_name", "consignee_name", "description"]
 
@@ -82,6 +84,20 @@ def test_chunks_have_exact_sizes_and_continuous_rows(tmp_path: Path) -> None:
     assert [(i, t.num_rows) for i, t in chunks] == [(0, 1000), (1, 1000), (2, 500)]
     rows = pa.concat_tables([t for _, t in chunks]).column("source_row").to_pylist()
     assert rows == list(range(1, 2501))
+
+
+@pytest.mark.parametrize("rows", [2500, 3000, 999])
+def test_pieces_make_up_the_same_chunks(tmp_path: Path, rows: int) -> None:
+    """Pieces are cut at chunk boundaries; the last piece of each chunk says so."""
+    lines = [[f"B{i}", "A", "C", "d" * (i % 50)] for i in range(rows)]
+    path = write_csv(tmp_path / "big.csv", HEADER, lines)
+    chunks = list(read_chunks(_source(path), 1000, tmp_path / "w"))
+    pieces = list(read_pieces(_source(path), 1000, tmp_path / "w2"))
+    assert [index for index, _, last in pieces if last] == [i for i, _ in chunks]
+    for index, chunk in chunks:
+        mine = [piece for i, piece, _ in pieces if i == index]
+        assert pa.concat_tables(mine).equals(chunk)
+    assert all(not last for (i, _, last), (j, _, _) in itertools.pairwise(pieces) if i == j)
 
 
 def test_gb18030_is_transcoded(tmp_path: Path) -> None:

@@ -52,9 +52,9 @@ from tidetrace.shipments.fields import (
 )
 from tidetrace.shipments.layouts import Layout, builtin_layouts, load_layout
 from tidetrace.shipments.manifest import IngestRecord, Manifest
-from tidetrace.shipments.normalize import DICTIONARIES, DictionaryCache
+from tidetrace.shipments.normalize import DICTIONARIES, DictionaryCache, warm_up
 from tidetrace.shipments.prepare import prepare_chunk
-from tidetrace.shipments.readers import RawSource, Reject, ams_group_key, read_chunks
+from tidetrace.shipments.readers import RawSource, Reject, ams_group_key, read_pieces
 from tidetrace.shipments.store import data_files, source_dir
 from tidetrace.shipments.tables import shipment_ingest_table as ingest_t
 from tidetrace.store import audit
@@ -607,26 +607,37 @@ def _clean_staging(work: SourceWork) -> None:
             file.unlink()
 
 
-Checked = tuple[int, int, tuple[pa.Table, pa.Table] | None]
+# (chunk index, rows read, last piece of its chunk, (good, rejects) or None when an
+# earlier run staged the chunk).
+Piece = tuple[int, int, bool, tuple[pa.Table, pa.Table] | None]
+# Pieces the cleaning stage may run ahead of the engine: a chunk's worth (the reader's
+# batches are ~40 k rows), so cleaning the next chunk overlaps writing this one.
+PIECES_AHEAD = 8
 
 
-def _checked_chunks(work: SourceWork, workdir: Path, engine: ChunkEngine) -> Iterator[Checked]:
-    """(index, rows, (good, rejects)) per chunk; None for chunks an earlier run staged.
-
-    The good rows have been through the engine's :meth:`ChunkEngine.prepare`; an engine
-    that checks rows itself gets every row, and no rejects here.
-    """
-    for index, chunk in read_chunks(work.source, work.record.chunk_rows, workdir):
+def _checked_pieces(work: SourceWork, workdir: Path, engine: ChunkEngine) -> Iterator[Piece]:
+    """Each piece of the source, checked; an engine that checks rows itself gets every row."""
+    for index, piece, last in read_pieces(work.source, work.record.chunk_rows, workdir):
         if index in work.record.done_chunks:
-            yield index, chunk.num_rows, None
+            yield index, piece.num_rows, last, None
         elif engine.checks_rows:
-            yield index, chunk.num_rows, (engine.prepare(work, chunk), REJECT_SCHEMA.empty_table())
+            yield index, piece.num_rows, last, (piece, REJECT_SCHEMA.empty_table())
         else:
-            good, rejects = prepare_chunk(chunk, work.source.name)
-            yield index, chunk.num_rows, (engine.prepare(work, good), rejects)
+            yield index, piece.num_rows, last, prepare_chunk(piece, work.source.name)
 
 
-def _prefetch(items: Iterator[Checked], depth: int = 1) -> Iterator[Checked]:
+def _prepared_pieces(
+    work: SourceWork, engine: ChunkEngine, pieces: Iterator[Piece]
+) -> Iterator[Piece]:
+    """The checked pieces with the engine's :meth:`ChunkEngine.prepare` applied to the good rows."""
+    for index, size, last, checked in pieces:
+        if checked is not None:
+            good, rejects = checked
+            checked = (engine.prepare(work, good), rejects)
+        yield index, size, last, checked
+
+
+def _prefetch(items: Iterator[Piece], depth: int = 1) -> Iterator[Piece]:
     """Produce the next chunk in a thread while the engine works on this one.
 
     Reading and checking (Arrow, mostly outside the GIL) overlap with the engine's SQL and
@@ -641,8 +652,8 @@ def _prefetch(items: Iterator[Checked], depth: int = 1) -> Iterator[Checked]:
     stop = threading.Event()
 
     def produce() -> None:
+        iterator = iter(items)
         try:
-            iterator = iter(items)
             while True:
                 while not free.acquire(timeout=0.1):
                     if stop.is_set():
@@ -655,6 +666,11 @@ def _prefetch(items: Iterator[Checked], depth: int = 1) -> Iterator[Checked]:
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
             slots.put(exc)
+        finally:
+            # Stops a stage before this one (its own thread) when this one stops early.
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
 
     thread = threading.Thread(target=produce, name="shipments-read", daemon=True)
     thread.start()
@@ -724,12 +740,25 @@ def _run_source(
     _clean_staging(work)
     staging.mkdir(parents=True, exist_ok=True)
     if record.status != "publishing":
-        for index, size, checked in _prefetch(_checked_chunks(work, staging / "read", engine)):
-            if checked is not None:
-                good, rejects = checked
+        # Three stages, each in its own thread, passing pieces of chunks: read and check
+        # (Arrow, mostly without the GIL), clean values (Python, holds the GIL), build
+        # and write a chunk (DuckDB and Arrow). In one thread the first two ran one after
+        # the other, a whole chunk at a time, and the engine waited for them.
+        checked = _prefetch(_checked_pieces(work, staging / "read", engine), depth=2)
+        prepared = _prefetch(_prepared_pieces(work, engine, checked), depth=PIECES_AHEAD)
+        goods: list[pa.Table] = []
+        bads: list[pa.Table] = []
+        for index, size, last, piece in prepared:
+            if piece is not None:
+                goods.append(piece[0])
+                bads.append(piece[1])
+            if last and goods:
+                good, rejects = pa.concat_tables(goods), pa.concat_tables(bads)
+                goods, bads = [], []
                 _stage_rejects(work, index, rejects)
                 engine.process_chunk(work, index, good)
                 manifest.chunk_done(record.id, index, good.num_rows, rejects.num_rows)
+                del good, rejects
             on_rows(size)
         _write_read_rejects(work)
         engine.finish(work)
@@ -838,7 +867,12 @@ def ingest_shipments(
     started = time.monotonic()
     if not paths:
         raise InputError("FILE", "no files given")
+    # Cleaning's tables load in the background while the files are hashed and sniffed
+    # (waited for before cleaning starts: two threads loading them would load them twice).
+    warming = threading.Thread(target=warm_up, name="shipments-warm-up", daemon=True)
+    warming.start()
     sources = plan_sources(paths, options)
+    warming.join()
     report = IngestReport(options.dataset, options.engine, max_reject_rate=options.max_reject_rate)
     rejects_path = options.rejects_path or (
         ws.home / "rejects" / f"shipments-{options.dataset}-{utc_now().replace(':', '')}.csv"

@@ -42,6 +42,7 @@ __all__ = [
     "parse_date",
     "party_id",
     "party_schema",
+    "warm_up",
     "weight_factor",
 ]
 
@@ -609,6 +610,14 @@ DICTIONARIES: tuple[Dictionary, ...] = (
         _build_one(clean_carrier),
     ),
 )
+
+
+def warm_up() -> None:
+    """Load the tables cleaning reads (country names take seconds), e.g. while files are hashed."""
+    clean_party("DALIAN HAI QING FOOD CO LTD NO 1 BINHAI RD", "DALIAN, CHINA", "")
+    infer_country("SEATTLE, WA 98101, UNITED STATES")
+    clean_port("Dalian, China")
+    clean_vessel("M/V EVER GIVEN", "")
 
 
 class DictionaryCache:

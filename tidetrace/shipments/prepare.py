@@ -14,6 +14,7 @@ written ``12000 KGS`` with no unit column has its unit in the weight).
 
 import re
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -60,6 +61,32 @@ def _unit_key(unit: pa.ChunkedArray, amount: pa.ChunkedArray) -> pa.ChunkedArray
     return pc.if_else(pc.equal(pc.utf8_trim(unit, " "), ""), letters, unit)
 
 
+def _byte_summary(column: "pa.Array | pa.ChunkedArray") -> tuple[bool, bool, int]:
+    """Whether a text column may hold a NUL, whether it is all ASCII, its longest value in bytes.
+
+    Read straight from the Arrow buffers (a pass over the bytes, no per-row work), so the
+    precise per-row checks run only on the columns where they can find something: most
+    columns of most chunks are clean ASCII well under their length limit.
+    """
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    may_nul, all_ascii, longest = False, True, 0
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        if chunk.type != pa.string():
+            return True, False, 1 << 62
+        _validity, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int32)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        longest = max(longest, int(np.diff(offsets).max()))
+        if data_buffer is None or offsets[-1] == offsets[0]:
+            continue
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+        may_nul = may_nul or bool(data.min() == 0)
+        all_ascii = all_ascii and bool(data.max() < 0x80)
+    return may_nul, all_ascii, longest
+
+
 MARK_COLUMNS: tuple[str, ...] = (
     "weight_unit_key",
     "quantity_unit_key",
@@ -96,15 +123,18 @@ def mark_chunk(chunk: pa.Table | pa.RecordBatch) -> pa.Table:
             reason = pc.if_else(fresh, why, reason)
 
     columns = {name: table.column(name) for name in RAW_FIELDS}
+    summary = {name: _byte_summary(column) for name, column in columns.items()}
     for name, column in columns.items():
-        mark(pc.match_substring(column, "\x00"), name, "contains a NUL character")
+        if summary[name][0]:
+            mark(pc.match_substring(column, "\x00"), name, "contains a NUL character")
     for name, column in columns.items():
-        non_ascii = pc.invert(pc.string_is_ascii(column))
-        if pc.any(non_ascii).as_py():
+        if not summary[name][1]:
             mark(pc.match_substring_regex(column, MOJIBAKE_PATTERN), name, MOJIBAKE_REASON)
     for name, column in columns.items():
         limit = MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH)
-        mark(pc.greater(pc.utf8_length(column), limit), name, f"longer than {limit} characters")
+        # No value has more characters than bytes.
+        if summary[name][2] > limit:
+            mark(pc.greater(pc.utf8_length(column), limit), name, f"longer than {limit} characters")
     bill = columns["bill_of_lading"]
     mark(
         pc.match_substring_regex(bill, BLANK_PATTERN),

@@ -37,6 +37,7 @@ __all__ = [
     "csv_batches",
     "locate_lines",
     "read_chunks",
+    "read_pieces",
     "xlsx_headers",
 ]
 
@@ -398,6 +399,14 @@ def _single_file_tables(source: RawSource) -> Iterator[pa.Table]:
         source.rejects[:] = locate_lines(sniff, source.rejects)
 
 
+def _source_tables(source: RawSource, workdir: Path) -> Iterator[pa.Table]:
+    if source.layout.multi_table:
+        from tidetrace.shipments.ams import ams_tables
+
+        return ams_tables(source, workdir)
+    return _single_file_tables(source)
+
+
 def read_chunks(
     source: RawSource, chunk_rows: int, workdir: Path
 ) -> Iterator[tuple[int, pa.Table]]:
@@ -414,13 +423,38 @@ def read_chunks(
     Yields:
         ``(chunk index, table)``.
     """
-    if source.layout.multi_table:
-        from tidetrace.shipments.ams import ams_tables
+    yield from enumerate(_rechunk(_source_tables(source, workdir), chunk_rows))
 
-        tables = ams_tables(source, workdir)
-    else:
-        tables = _single_file_tables(source)
-    yield from enumerate(_rechunk(tables, chunk_rows))
+
+def read_pieces(
+    source: RawSource, chunk_rows: int, workdir: Path
+) -> Iterator[tuple[int, pa.Table, bool]]:
+    """The same chunks as :func:`read_chunks`, in the pieces the reader produces them.
+
+    A piece is a read batch (tens of thousands of rows) cut at chunk boundaries, so the
+    work after reading can start on a chunk before all of it is read.
+
+    Yields:
+        ``(chunk index, piece, whether it is the chunk's last piece)``.
+    """
+    index, filled = 0, 0
+    held: tuple[int, pa.Table, bool] | None = None
+    for table in _source_tables(source, workdir):
+        rest = table
+        while rest.num_rows:
+            take = min(rest.num_rows, chunk_rows - filled)
+            piece, rest = rest.slice(0, take), rest.slice(take)
+            filled += take
+            full = filled == chunk_rows
+            # One piece held back: the last piece of a short final chunk is known only
+            # when the source ends.
+            if held is not None:
+                yield held
+            held = (index, piece, full)
+            if full:
+                index, filled = index + 1, 0
+    if held is not None:
+        yield held[0], held[1], True
 
 
 _AMS_NAME = re.compile(r"^ams__([a-z]+)_(.+)$", re.IGNORECASE)
