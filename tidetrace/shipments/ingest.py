@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -256,14 +256,21 @@ class ChunkEngine(Protocol):
     checks_rows: bool
 
     def prepare(self, work: SourceWork, chunk: pa.Table) -> pa.Table:
-        """Work on a chunk's checked rows that can run ahead, in the reading thread.
+        """Work on a piece of a chunk's checked rows, in the cleaning thread.
 
-        Runs while :meth:`process_chunk` handles the chunk before (it must not touch
-        what ``process_chunk`` uses); returns the table ``process_chunk`` receives.
+        Runs ahead of :meth:`build` and :meth:`process_chunk` (it must not touch what
+        they use); returns what :meth:`build` receives, a chunk's pieces concatenated.
+        """
+
+    def build(self, work: SourceWork, chunk: pa.Table) -> pa.Table:
+        """Work on a whole prepared chunk, in the building thread.
+
+        Runs while :meth:`process_chunk` stages the chunk before; returns the table
+        ``process_chunk`` receives.
         """
 
     def process_chunk(self, work: SourceWork, index: int, chunk: pa.Table) -> None:
-        """Stage one chunk of prepared (checked) rows under ``work.staging``.
+        """Stage one chunk of built rows under ``work.staging``.
 
         Staged files must be named ``c<index:05d>…parquet`` so that an interrupted
         chunk's leftovers can be recognised and removed.
@@ -352,10 +359,10 @@ class DuckDBEngine:
         self.caches: dict[str, DictionaryCache] = {}
 
     def prepare(self, work: SourceWork, chunk: pa.Table) -> pa.Table:
-        """Join the cleaned values on (Python, in the reading thread).
+        """Join the cleaned values on (Python, in the cleaning thread).
 
-        Cleaning distinct values holds the GIL; DuckDB releases it while it writes the
-        chunk before, so the two overlap and both cores stay busy.
+        Cleaning distinct values holds the GIL; reading, DuckDB and Parquet writing
+        release it, so the stages overlap.
         """
         cache = self.caches.setdefault(work.date_order, DictionaryCache(work.date_order))
         table = chunk
@@ -363,17 +370,20 @@ class DuckDBEngine:
             table = cache.apply(dictionary, table)
         return table
 
+    def build(self, work: SourceWork, chunk: pa.Table) -> pa.Table:
+        """A prepared chunk's Parquet columns (DuckDB, in the building thread)."""
+        return build_rows(self.con, chunk, work.meta) if chunk.num_rows else chunk
+
     def process_chunk(self, work: SourceWork, index: int, chunk: pa.Table) -> None:
-        """Build a prepared chunk's Parquet columns and stage them."""
-        table = chunk
+        """Stage a chunk's built rows, one Parquet file per arrival year/month."""
+        rows = chunk
         tmp = work.staging / f"tmp-c{index:05d}"
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
-        if table.num_rows:
-            rows = build_rows(self.con, table, work.meta)
+        if rows.num_rows:
             _write_partitions(rows, tmp / "out", f"c{index:05d}_0.parquet")
-            del rows
+            del rows, chunk
             # Arrow's allocator keeps freed chunks for reuse; hand them back so the peak is
             # one chunk's, not the largest chunk's plus everything freed since.
             pa.default_memory_pool().release_unused()
@@ -613,6 +623,8 @@ Piece = tuple[int, int, bool, tuple[pa.Table, pa.Table] | None]
 # Pieces the cleaning stage may run ahead of the engine: a chunk's worth (the reader's
 # batches are ~40 k rows), so cleaning the next chunk overlaps writing this one.
 PIECES_AHEAD = 8
+# (chunk index, rows read, (built rows, rejects, good rows) or None when staged before).
+Built = tuple[int, int, tuple[pa.Table, pa.Table, int] | None]
 
 
 def _checked_pieces(work: SourceWork, workdir: Path, engine: ChunkEngine) -> Iterator[Piece]:
@@ -637,7 +649,33 @@ def _prepared_pieces(
         yield index, size, last, checked
 
 
-def _prefetch(items: Iterator[Piece], depth: int = 1) -> Iterator[Piece]:
+def _built_chunks(
+    work: SourceWork, engine: ChunkEngine, pieces: Iterator[Piece]
+) -> Iterator[Built]:
+    """Each chunk's prepared pieces together, through the engine's :meth:`ChunkEngine.build`."""
+    goods: list[pa.Table] = []
+    bads: list[pa.Table] = []
+    read = 0
+    for index, size, last, piece in pieces:
+        read += size
+        if piece is not None:
+            goods.append(piece[0])
+            bads.append(piece[1])
+        if last:
+            if goods:
+                good, rejects = pa.concat_tables(goods), pa.concat_tables(bads)
+                goods, bads = [], []
+                yield index, read, (engine.build(work, good), rejects, good.num_rows)
+                del good, rejects
+            else:
+                yield index, read, None
+            read = 0
+
+
+T = TypeVar("T")
+
+
+def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     """Produce the next chunk in a thread while the engine works on this one.
 
     Reading and checking (Arrow, mostly outside the GIL) overlap with the engine's SQL and
@@ -740,25 +778,19 @@ def _run_source(
     _clean_staging(work)
     staging.mkdir(parents=True, exist_ok=True)
     if record.status != "publishing":
-        # Three stages, each in its own thread, passing pieces of chunks: read and check
-        # (Arrow, mostly without the GIL), clean values (Python, holds the GIL), build
-        # and write a chunk (DuckDB and Arrow). In one thread the first two ran one after
-        # the other, a whole chunk at a time, and the engine waited for them.
+        # Four stages, each in its own thread: read and check pieces of a chunk (Arrow,
+        # mostly without the GIL), clean their values (Python, holds the GIL), build a
+        # chunk's columns (DuckDB), write it (Arrow). Reading and cleaning in one thread,
+        # and building and writing in another, left both waiting on each other.
         checked = _prefetch(_checked_pieces(work, staging / "read", engine), depth=2)
         prepared = _prefetch(_prepared_pieces(work, engine, checked), depth=PIECES_AHEAD)
-        goods: list[pa.Table] = []
-        bads: list[pa.Table] = []
-        for index, size, last, piece in prepared:
-            if piece is not None:
-                goods.append(piece[0])
-                bads.append(piece[1])
-            if last and goods:
-                good, rejects = pa.concat_tables(goods), pa.concat_tables(bads)
-                goods, bads = [], []
+        for index, size, built in _prefetch(_built_chunks(work, engine, prepared)):
+            if built is not None:
+                rows, rejects, good_rows = built
                 _stage_rejects(work, index, rejects)
-                engine.process_chunk(work, index, good)
-                manifest.chunk_done(record.id, index, good.num_rows, rejects.num_rows)
-                del good, rejects
+                engine.process_chunk(work, index, rows)
+                manifest.chunk_done(record.id, index, good_rows, rejects.num_rows)
+                del built, rows, rejects
             on_rows(size)
         _write_read_rejects(work)
         engine.finish(work)

@@ -623,6 +623,9 @@ def warm_up() -> None:
 class DictionaryCache:
     """Cleaned values already computed in this run, so each distinct value is cleaned once.
 
+    Keys are the key fields joined by NUL (prepared rows cannot contain it), the form the
+    Arrow side hashes them in: a hit costs one dictionary lookup, no tuple.
+
     Args:
         date_order: how the layout writes numeric dates.
         max_entries: forget everything past this many entries per lookup (bounds memory on
@@ -633,24 +636,30 @@ class DictionaryCache:
     def __init__(self, date_order: str, max_entries: int = 200_000) -> None:
         self.date_order = date_order
         self.max_entries = max_entries
-        self._cache: dict[str, dict[tuple[str, ...], tuple[Any, ...]]] = {
-            d.name: {} for d in DICTIONARIES
-        }
+        self._cache: dict[str, dict[str, tuple[Any, ...]]] = {d.name: {} for d in DICTIONARIES}
+
+    def _joined_values(self, dictionary: Dictionary, keys: list[str]) -> list[tuple[Any, ...]]:
+        """Cleaned outputs for each NUL-joined key, cleaning the ones not seen before."""
+        cache = self._cache[dictionary.name]
+        get = cache.get
+        values: list[tuple[Any, ...] | None] = [get(key) for key in keys]
+        missing = [key for key, value in zip(keys, values, strict=True) if value is None]
+        if not missing:
+            return values  # type: ignore[return-value]
+        if len(cache) + len(missing) > self.max_entries:
+            # The hits of this call are in hand already: forgetting cannot lose them.
+            cache.clear()
+        split = [tuple(key.split("\x00")) for key in missing]
+        built = dictionary.build(split, self.date_order)
+        cache.update(zip(missing, built, strict=True))
+        fill = iter(built)
+        return [value if value is not None else next(fill) for value in values]
 
     def values(
         self, dictionary: Dictionary, keys: Sequence[tuple[str, ...]]
     ) -> list[tuple[Any, ...]]:
         """Cleaned outputs for each key, cleaning the ones not seen before."""
-        cache = self._cache[dictionary.name]
-        missing = [k for k in dict.fromkeys(keys) if k not in cache]
-        if missing:
-            if len(cache) + len(missing) > self.max_entries:
-                # Forgetting drops keys of this call that were cached too: clean them again.
-                cache.clear()
-                missing = list(dict.fromkeys(keys))
-            for key, value in zip(missing, dictionary.build(missing, self.date_order), strict=True):
-                cache[key] = value
-        return [cache[key] for key in keys]
+        return self._joined_values(dictionary, ["\x00".join(key) for key in keys])
 
     def lookup(self, dictionary: Dictionary, keys: Sequence[tuple[str, ...]]) -> pa.Table:
         """The lookup table (``k0`` … then outputs) for these distinct keys."""
@@ -665,8 +674,7 @@ class DictionaryCache:
         """``table`` with every use of the lookup joined on (``_<label>_<output>`` columns).
 
         The Arrow form of the join the Spark engine does in SQL: distinct keys are found
-        with a hash (key columns joined by NUL, which prepared rows cannot contain),
-        cleaned once, and taken back per row.
+        with a hash (key columns joined by NUL), cleaned once, and taken back per row.
         """
         for label, key_columns in dictionary.roles:
             if len(key_columns) == 1:
@@ -676,17 +684,18 @@ class DictionaryCache:
                     *(table.column(c) for c in key_columns), "\x00"
                 )
             distinct = pc.unique(joined)
-            keys = [
-                tuple(k.split("\x00")) if len(key_columns) > 1 else (k,)
-                for k in distinct.to_pylist()
-            ]
-            values = self.values(dictionary, keys)
+            values = self._joined_values(dictionary, distinct.to_pylist())
             index = pc.index_in(joined, value_set=distinct)
-            for i, (_out, name, kind) in enumerate(dictionary.columns(label)):
-                column = pa.array([v[i] for v in values], kind)
+            if isinstance(index, pa.ChunkedArray):
+                index = index.combine_chunks()
+            # One transpose in C instead of a list per output.
+            outputs = list(zip(*values, strict=True)) or [()] * len(dictionary.outputs)
+            for (_out, name, kind), column_values in zip(
+                dictionary.columns(label), outputs, strict=True
+            ):
+                column = pa.array(column_values, kind)
                 if kind == pa.string():
                     # A dictionary array shares one copy of each cleaned string.
-                    index = index.combine_chunks() if isinstance(index, pa.ChunkedArray) else index
                     table = table.append_column(name, pa.DictionaryArray.from_arrays(index, column))
                 else:
                     table = table.append_column(name, pc.take(column, index))

@@ -124,6 +124,10 @@ class SparkEngine:
         """Nothing to do ahead: the Spark job does the per-row work."""
         return chunk
 
+    def build(self, work: Any, chunk: pa.Table) -> pa.Table:
+        """Nothing to build ahead: Spark does the per-row work when the chunk is staged."""
+        return chunk
+
     def process_chunk(self, work: Any, index: int, chunk: pa.Table) -> None:
         """Stage the raw rows of one chunk for the Spark job."""
         raw_dir = work.staging / "raw"
