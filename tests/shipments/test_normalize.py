@@ -1,10 +1,13 @@
 """Cleaning one value: names and what party fields say, countries, ports, dates, units."""
 
+import random
+import unicodedata
 from datetime import date
 
 import pyarrow as pa
 import pytest
 
+from tidetrace.shipments import normalize
 from tidetrace.shipments.normalize import (
     DICTIONARIES,
     DictionaryCache,
@@ -256,3 +259,46 @@ def test_a_full_cache_forgets_without_losing_keys_of_the_current_call() -> None:
     assert cache.values(party, second) == fresh
     many = [(f"FIRM {i} CO LTD", "", "CN") for i in range(10)]
     assert cache.values(party, many) == DictionaryCache("mdy").values(party, many)
+
+
+def _regex_clean_name(raw: str) -> str:
+    """``clean_name`` as the regexes alone write it (the form non-ASCII names still take)."""
+    text = unicodedata.normalize("NFKC", raw).upper()
+    text = normalize._APOSTROPHES.sub("", text)
+    text = normalize._ABBREVIATION_DOT.sub(r"\1", text)
+    text = normalize._NOT_WORD.sub(" ", text)
+    text = normalize._AMPERSAND.sub(" & ", text)
+    return " ".join(text.split()).strip(" &")
+
+
+def _noisy_names(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    alphabet = [chr(c) for c in range(128)] + list("AAEEIO     ..,&'`_-")
+    words = ["CO", "LTD", "CO.,LTD", "INC", "ROAD", "RD", "NO", "P O BOX", "PO BOX", "DALIAN"]
+    words += ["HAIQING", "FOOD", "&", "A.B.", "U.S.A.", "_X_", "BLDG", "18", "B-2", "O'NEILL"]
+    names = []
+    for i in range(count):
+        if i % 2:
+            names.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))))
+        else:
+            names.append(" ".join(rng.choice(words) for _ in range(rng.randint(1, 8))))
+    return names
+
+
+def test_ascii_fast_paths_clean_as_the_regexes_do() -> None:
+    """clean_name and split_folded_address skip work for ASCII; the results must not move."""
+    legal = normalize._patterns()["legal_form"]
+    for raw in _noisy_names(20_000, seed=11):
+        assert normalize.clean_name.__wrapped__(raw) == _regex_clean_name(raw), repr(raw)
+        clean = _regex_clean_name(raw)
+        cut = None
+        for match in legal.finditer(clean):
+            rest = clean[match.end() :].strip()
+            if len(rest) >= 4 and (
+                any(ch.isdigit() for ch in rest.split()[0])
+                or rest.split()[0] in normalize._address_words()
+                or " ".join(rest.split()[:2]) in normalize._address_words()
+            ):
+                cut = match.end()
+        expected = (clean, None) if cut is None else (clean[:cut].strip(), clean[cut:].strip())
+        assert normalize.split_folded_address(clean) == expected, repr(clean)

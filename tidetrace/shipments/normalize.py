@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,11 @@ _APOSTROPHES = re.compile(r"['’`´‘]")
 _ABBREVIATION_DOT = re.compile(r"\b([^\W\d_])\.")
 _NOT_WORD = re.compile(r"[^\w&]+|_+")
 _AMPERSAND = re.compile(r"\s*&\s*")
+# ASCII that is neither a word character nor "&" (upper case only: it runs after upper()).
+_ASCII_NOT_WORD = {
+    c: " " for c in range(128) if not (chr(c).isalnum() and not chr(c).islower()) and c != ord("&")
+}
+_ASCII_DIGIT = re.compile("[0-9]")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -70,6 +76,16 @@ def clean_name(raw: str) -> str:
     Returns:
         e.g. ``DANDONG HAI QING FOODSTUFF CO LTD``; "" when nothing is left.
     """
+    if raw.isascii():
+        # The same steps without the regexes that ASCII does not need (most names; a
+        # third of a bill's cleaning time went here).
+        text = raw.upper()
+        if "'" in text or "`" in text:
+            text = text.replace("'", "").replace("`", "")
+        if "." in text:
+            text = _ABBREVIATION_DOT.sub(r"\1", text)
+        text = text.translate(_ASCII_NOT_WORD).replace("&", " & ")
+        return " ".join(text.split()).strip(" &")
     text = unicodedata.normalize("NFKC", raw).upper()
     text = _APOSTROPHES.sub("", text)
     text = _ABBREVIATION_DOT.sub(r"\1", text)
@@ -150,6 +166,12 @@ def _address_words() -> frozenset[str]:
     return frozenset(_words()["address_words"])
 
 
+@cache
+def _address_starts() -> frozenset[str]:
+    """First words of the address words and phrases (``PO`` of ``PO BOX``)."""
+    return frozenset(phrase.split()[0] for phrase in _words()["address_words"])
+
+
 def split_folded_address(clean: str) -> tuple[str, str | None]:
     """Split an address typed into the name field off the name.
 
@@ -157,8 +179,15 @@ def split_folded_address(clean: str) -> tuple[str, str | None]:
     ``NO 18 BINJIANG RD``). Only text after a legal form that starts like an address (a
     number or an address word) is split off; otherwise the name is returned whole.
     """
-    legal = _patterns()["legal_form"]
     address_words = _address_words()
+    if (
+        clean.isascii()
+        and _ASCII_DIGIT.search(clean) is None
+        and _address_starts().isdisjoint(clean.split())
+    ):
+        # Nothing in the name can start an address (no digit, no address word).
+        return clean, None
+    legal = _patterns()["legal_form"]
     cut: int | None = None
     for match in legal.finditer(clean):
         rest = clean[match.end() :].strip()
@@ -688,12 +717,8 @@ class DictionaryCache:
             index = pc.index_in(joined, value_set=distinct)
             if isinstance(index, pa.ChunkedArray):
                 index = index.combine_chunks()
-            # One transpose in C instead of a list per output.
-            outputs = list(zip(*values, strict=True)) or [()] * len(dictionary.outputs)
-            for (_out, name, kind), column_values in zip(
-                dictionary.columns(label), outputs, strict=True
-            ):
-                column = pa.array(column_values, kind)
+            for i, (_out, name, kind) in enumerate(dictionary.columns(label)):
+                column = pa.array(list(map(itemgetter(i), values)), kind)
                 if kind == pa.string():
                     # A dictionary array shares one copy of each cleaned string.
                     table = table.append_column(name, pa.DictionaryArray.from_arrays(index, column))
