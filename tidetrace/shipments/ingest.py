@@ -4,11 +4,12 @@ The pipeline, the same for every engine:
 
 1. **Plan.** Every file is hashed and sniffed (kind, encoding, delimiter, layout) before
    anything is written; a file nobody can read stops the command with its name.
-2. **Read** each source in chunks of raw rows (``readers.py``), numbering rows so that
-   content hash + row number is the row's id.
+2. **Read** each source in chunks of raw rows, as pieces (``readers.py``), numbering rows
+   so that content hash + row number is the row's id; check each piece.
 3. **Normalise** each chunk (the engine: DuckDB here, Spark in ``spark.py``) into staged
-   Parquet under ``<workspace>/tmp/shipments/<dataset>/<hash>/``. A staged chunk is
-   recorded in the manifest; a killed run re-runs only the chunks not recorded.
+   Parquet under ``<workspace>/tmp/shipments/<dataset>/<hash>/``: values are cleaned per
+   piece in a thread of their own while the chunk before is built and written. A staged
+   chunk is recorded in the manifest; a killed run re-runs only the chunks not recorded.
 4. **Publish** the source with one directory rename into
    ``parquet/shipments/dataset=<name>/src=<hash>/``: queries see all of a source or none
    of it. The manifest marks it done in the same transaction as the audit entry.

@@ -365,22 +365,6 @@ def _xlsx_batches(sniff: FileSniff, batch_rows: int) -> Iterator[pa.RecordBatch]
 # ---------------------------------------------------------------------------- chunks
 
 
-def _rechunk(tables: Iterator[pa.Table], chunk_rows: int) -> Iterator[pa.Table]:
-    pending: list[pa.Table] = []
-    size = 0
-    for table in tables:
-        pending.append(table)
-        size += table.num_rows
-        while size >= chunk_rows:
-            whole = pa.concat_tables(pending)
-            yield whole.slice(0, chunk_rows)
-            rest = whole.slice(chunk_rows)
-            pending = [rest] if rest.num_rows else []
-            size = rest.num_rows
-    if size:
-        yield pa.concat_tables(pending)
-
-
 def _single_file_tables(source: RawSource) -> Iterator[pa.Table]:
     sniff = next(iter(source.files.values()))
     index = _header_index(sniff.headers)
@@ -423,7 +407,12 @@ def read_chunks(
     Yields:
         ``(chunk index, table)``.
     """
-    yield from enumerate(_rechunk(_source_tables(source, workdir), chunk_rows))
+    pieces: list[pa.Table] = []
+    for index, piece, last in read_pieces(source, chunk_rows, workdir):
+        pieces.append(piece)
+        if last:
+            yield index, pa.concat_tables(pieces)
+            pieces = []
 
 
 def read_pieces(
