@@ -6,8 +6,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -16,7 +18,7 @@ from sqlalchemy import select
 
 from tests.shipments.support import ingest, rows, write_csv
 from tidetrace.exc import InputError
-from tidetrace.shipments.ingest import IngestOptions, plan_sources
+from tidetrace.shipments.ingest import IngestOptions, _prefetch, plan_sources
 from tidetrace.shipments.store import ShipmentQuery, ShipmentStore
 from tidetrace.shipments.synth import SynthResult, write_encoded_sample, write_synth
 from tidetrace.store.tables import audit_table, dataset_table
@@ -373,3 +375,40 @@ def test_sigkill_and_resume(tmp_path: Path) -> None:
     assert Counter(r["bill_of_lading_raw"] for r in stored) == bills
     staging = home / "tmp" / "shipments"
     assert not staging.exists() or not any(staging.rglob("*.parquet"))
+
+
+def _stage_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("shipments-")]
+
+
+def test_chained_stages_stop_together_when_the_consumer_leaves() -> None:
+    """Leaving early closes every stage, the first one too, and leaves no thread behind."""
+    closed: list[str] = []
+
+    def source() -> Iterator[int]:
+        try:
+            yield from range(1000)
+        finally:
+            closed.append("source")
+
+    def double(items: Iterator[int]) -> Iterator[int]:
+        for item in items:
+            yield item * 2
+
+    stages = _prefetch(double(_prefetch(source(), "first", depth=2)), "second", depth=3)
+    assert [next(stages) for _ in range(3)] == [0, 2, 4]
+    stages.close()
+    assert closed == ["source"]
+    assert _stage_threads() == []
+
+
+def test_an_error_in_an_early_stage_reaches_the_consumer() -> None:
+    def source() -> Iterator[int]:
+        yield 1
+        raise ValueError("row 2: broken")
+
+    stages = _prefetch(_prefetch(source(), "first"), "second")
+    assert next(stages) == 1
+    with pytest.raises(ValueError, match="row 2: broken"):
+        next(stages)
+    assert _stage_threads() == []

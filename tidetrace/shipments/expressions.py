@@ -311,7 +311,8 @@ class Output:
     A column that copies a raw field (blank as null), a constant or a looked-up value costs
     SQL a full copy of its strings; the DuckDB engine takes those from the prepared Arrow
     chunk instead (:func:`passthrough_columns`), and Spark runs the SQL. The two forms
-    live side by side so they cannot drift; ``test_spark.py`` holds them equal.
+    live side by side so they cannot drift: ``test_expressions.py`` holds the engine's rows
+    equal to the all-SQL rows, ``test_spark.py`` the two engines' output.
     """
 
     sql: str
@@ -471,7 +472,10 @@ def shipments_sql(d: Dialect, meta: SourceMeta) -> str:
 
 def derived_sql(d: Dialect, meta: SourceMeta) -> str:
     """Only the columns SQL must compute, + partition (the rest: :func:`passthrough_columns`)."""
-    outputs = _outputs(d, meta)
+    return _derived_sql(d, _outputs(d, meta))
+
+
+def _derived_sql(d: Dialect, outputs: dict[str, Output]) -> str:
     columns = [
         f"{outputs[c.name].sql} AS {c.name}"
         for c in PARQUET_COLUMNS
@@ -485,26 +489,28 @@ def passthrough_columns(
     prep: pa.Table, meta: SourceMeta
 ) -> dict[str, "pa.Array | pa.ChunkedArray"]:
     """The columns that only pass a raw, constant or looked-up value on, from the prepared chunk."""
-    return {
-        name: output.arrow(prep)
-        for name, output in _outputs(DUCKDB, meta).items()
-        if output.arrow is not None
-    }
+    return _passthrough(prep, _outputs(DUCKDB, meta))
+
+
+def _passthrough(
+    prep: pa.Table, outputs: dict[str, Output]
+) -> dict[str, "pa.Array | pa.ChunkedArray"]:
+    return {name: out.arrow(prep) for name, out in outputs.items() if out.arrow is not None}
 
 
 def build_rows(con: "duckdb.DuckDBPyConnection", prep: pa.Table, meta: SourceMeta) -> pa.Table:
     """A prepared chunk → its Parquet rows (+ partition columns), the DuckDB engine's way.
 
-    DuckDB computes what needs SQL, in parallel over the chunk's batches (in order: the
-    connection keeps insertion order); the columns that only pass values on are taken
-    from Arrow.
+    DuckDB computes what needs SQL (in the chunk's row order: the connection keeps
+    insertion order); the columns that only pass values on are taken from Arrow.
     """
+    outputs = _outputs(DUCKDB, meta)
     con.register("prep", prep)
     try:
-        derived = con.execute(derived_sql(DUCKDB, meta)).to_arrow_table()
+        derived = con.execute(_derived_sql(DUCKDB, outputs)).to_arrow_table()
     finally:
         con.unregister("prep")
-    passed = passthrough_columns(prep, meta)
+    passed = _passthrough(prep, outputs)
     names = [c.name for c in PARQUET_COLUMNS] + list(PARTITION_COLUMNS)
     columns = [passed[n] if n in passed else derived.column(n) for n in names]
     return pa.table(columns, names=names)

@@ -26,7 +26,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,9 +89,9 @@ DUCKDB_MEMORY_LIMIT = "512MB"
 ZSTD_LEVEL = 1
 ENGINES = ("duckdb", "spark")
 # How often a thread holding the GIL hands it over (Python's default is 5 ms). Cleaning
-# values in Python holds the GIL in the reading thread; the engine thread needs it for a
-# moment between every Arrow and DuckDB call, and at 5 ms per wait it spent more time
-# waiting than working (a 400 k-row file: 12.3 s at 5 ms, 10.2 s at 0.5 ms).
+# values in Python holds the GIL; the reading and writing threads need it for a moment
+# between every Arrow and DuckDB call, and at 5 ms per wait they spent more time waiting
+# than working (a 400 k-row file: 12.3 s at 5 ms, 10.2 s at 0.5 ms).
 GIL_SWITCH_INTERVAL = 0.0005
 
 
@@ -308,7 +308,7 @@ def _merge_into(src: Path, dst: Path) -> None:
 def _write_partitions(rows: pa.Table, out: Path, name: str) -> None:
     """Write rows as one Parquet file per arrival year/month (hive directories).
 
-    DuckDB builds the rows (in parallel) and Arrow writes them: a partitioned ``COPY``
+    DuckDB builds the rows and Arrow writes them: a partitioned ``COPY``
     took about twice the CPU for the same files, and writing is the largest share of an
     ingest. Rows keep their order within a partition (a stable sort, then slices).
     """
@@ -678,14 +678,13 @@ def _built_chunks(
 T = TypeVar("T")
 
 
-def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
-    """Produce the next chunk in a thread while the engine works on this one.
+def _prefetch(items: Iterator[T], name: str, depth: int = 1) -> Generator[T, None, None]:
+    """Run a stage of the ingest (an iterator) in its own thread, ahead of its consumer.
 
-    Reading and checking (Arrow, mostly outside the GIL) overlap with the engine's SQL and
-    Parquet writing. The thread starts a chunk only when one of ``depth`` slots is free
-    (a slot frees when the engine takes a chunk), so at most ``depth`` chunks exist beside
-    the one being written: memory stays bounded. An error in the thread is raised here;
-    leaving early stops the thread.
+    The thread starts an item only when one of ``depth`` slots is free (a slot frees when
+    the consumer takes an item), so at most ``depth`` items wait: memory stays bounded.
+    An error in the thread is raised here; leaving early stops the thread, and the
+    stages before it.
     """
     done = object()
     slots: queue.Queue[Any] = queue.Queue()
@@ -713,7 +712,7 @@ def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
             if close is not None:
                 close()
 
-    thread = threading.Thread(target=produce, name="shipments-read", daemon=True)
+    thread = threading.Thread(target=produce, name=f"shipments-{name}", daemon=True)
     thread.start()
     try:
         while True:
@@ -786,8 +785,8 @@ def _run_source(
         # and write each chunk (DuckDB, Arrow). Reading and cleaning in one thread, a
         # whole chunk at a time, left the engine waiting. Building in a fourth thread was
         # ~8% faster but held one more chunk: a 10 M-row ingest went over 2 GB.
-        checked = _prefetch(_checked_pieces(work, staging / "read", engine), depth=2)
-        prepared = _prefetch(_prepared_pieces(work, engine, checked), depth=PIECES_AHEAD)
+        checked = _prefetch(_checked_pieces(work, staging / "read", engine), "read", depth=2)
+        prepared = _prefetch(_prepared_pieces(work, engine, checked), "clean", depth=PIECES_AHEAD)
         for index, size, built in _built_chunks(work, engine, prepared):
             if built is not None:
                 rows, rejects, good_rows = built
