@@ -8,9 +8,10 @@ from typer.testing import CliRunner
 
 from tidetrace.auth.users import authenticate
 from tidetrace.cli import app
-from tidetrace.demo import build_demo
+from tidetrace.demo import SYNTHETIC_SHIPMENTS_DATASET, build_demo
 from tidetrace.exc import WorkspaceError
 from tidetrace.graph.build import graph_is_stale
+from tidetrace.shipments.store import ShipmentStore
 from tidetrace.store import EntityStore
 from tidetrace.workspace import Workspace
 
@@ -42,6 +43,17 @@ def test_build_demo(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     found = json.loads(result.stdout)
     assert found["facility"]["synthetic"] is True
+    # Synthetic bills of lading are stored, in a dataset named as synthetic, and queryable.
+    assert any("SYNTHETIC bills of lading" in line for line in lines)
+    counts = ShipmentStore(ws).counts()
+    assert set(counts) == {SYNTHETIC_SHIPMENTS_DATASET}
+    result = CliRunner().invoke(
+        app, ["shipments", "query", "--seafood", "--limit", "3", "--json", "--home", str(info.home)]
+    )
+    assert result.exit_code == 0, result.output
+    bills = json.loads(result.stdout)
+    assert len(bills) == 3
+    assert all(bill["dataset"] == SYNTHETIC_SHIPMENTS_DATASET for bill in bills)
     # The graph is built: the case's asserted links are traceable at once.
     assert any(line.strip().startswith("graph v1:") for line in lines)
     assert not graph_is_stale(ws)

@@ -21,6 +21,11 @@ DEMO_USER = "demo"
 # plants under real province prefixes, labelled SYNTHETIC wherever they are shown.
 SYNTHETIC_FACILITIES = 2000
 SYNTHETIC_SEED = 2024
+# Synthetic bills of lading (every layout, AMS tables included) so trade queries, the
+# shipments page and the graph's trade edges have something to show: invented companies
+# only, in a dataset whose name says so.
+SYNTHETIC_BILLS = 20_000
+SYNTHETIC_SHIPMENTS_DATASET = "synthetic_shipments"
 UN_FILE = "sanctions/un_sc_consolidated_2026-02-27.xml"
 OFAC_FILES = (
     "sanctions/ofac_sdn_2024-05-03.csv",
@@ -72,6 +77,7 @@ def build_demo(home: Path, echo: Callable[[str], None] = print) -> DemoInfo:
     echo("  " + registry.summary())
     echo("  (the registry entries are SYNTHETIC: no establishment list could be shipped;")
     echo("   fetch the real one with 'tidetrace registry fetch traces --country CN')")
+    echo("  " + _synthetic_shipments(ws))
     # Built now so the first trace, exposure or lookup does not wait for it.
     from tidetrace.graph.build import build_graph
 
@@ -80,6 +86,23 @@ def build_demo(home: Path, echo: Callable[[str], None] = print) -> DemoInfo:
     add_user(ws.engine, DEMO_USER, "investigator", password, actor="demo")
     ws.close()
     return DemoInfo(home=ws.home, user=DEMO_USER, password=password)
+
+
+def _synthetic_shipments(ws: Workspace) -> str:
+    from tidetrace.shipments.ingest import IngestOptions, ingest_shipments
+    from tidetrace.shipments.synth import write_synth
+
+    directory = ws.tmp_dir / "synthetic-shipments"
+    try:
+        files = write_synth(directory, SYNTHETIC_BILLS, SYNTHETIC_SEED).files
+        options = IngestOptions(dataset=SYNTHETIC_SHIPMENTS_DATASET, actor="demo")
+        report = ingest_shipments(ws, files, options)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return (
+        f"{SYNTHETIC_SHIPMENTS_DATASET}: {report.rows:,} SYNTHETIC bills of lading "
+        f"from {len(files)} files (invented companies; 'tidetrace shipments query --help')"
+    )
 
 
 def _synthetic_registry(ws: Workspace) -> "IngestResult":
