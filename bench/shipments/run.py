@@ -4,6 +4,9 @@ On ``N`` synthetic bills (all built-in layouts, AMS tables included) it measures
 run on the same files:
 
 * DuckDB's own ``read_csv`` of every file into a table (all columns as text): the baseline;
+* ceilings: DuckDB alone reading the same files and writing Parquet with nothing but the
+  least any ingest keeping "the raw value beside the clean one" must write (see
+  :func:`ceilings`): no ingest of that output can beat these ratios on this machine;
 * ``tidetrace ingest shipments`` (DuckDB engine) in a subprocess: throughput as a ratio to
   the baseline (the issue's goal is >= 0.5), and peak RSS (goal < 2 GB);
 * the same ingest on the Spark engine (local mode): throughput;
@@ -97,6 +100,55 @@ def baseline(files: list[Path]) -> list[float]:
     first pass took 28-58 s for the same 10 M rows on this machine).
     """
     return [_read_csv_seconds(files) for _ in range(2)]
+
+
+# What each ceiling writes per column ``c`` of a file, besides nothing else: no row ids,
+# no checks, no partitions, no lookups, all of it in DuckDB on every core.
+CEILINGS = {
+    "raw": "{c}",
+    "raw + copy": "{c}, {c} || '' AS \"{n}_clean\"",
+    "raw + upper(trim)": "{c}, nullif(upper(trim({c})), '') AS \"{n}_clean\"",
+}
+
+
+def _ceiling_seconds(files: list[Path], select: str, out: Path) -> float:
+    from tidetrace.shipments.ingest import ZSTD_LEVEL
+
+    con = duckdb.connect()
+    started = time.perf_counter()
+    for i, path in enumerate(files):
+        source = f"read_csv('{path}', all_varchar = true, header = true)"
+        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        columns = ", ".join(
+            select.format(c='"' + n.replace('"', '""') + '"', n=n.replace('"', '""')) for n in names
+        )
+        con.execute(
+            f"COPY (SELECT {columns} FROM {source}) TO '{out / f'{i}.parquet'}' "
+            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL {ZSTD_LEVEL})"
+        )
+    seconds = time.perf_counter() - started
+    con.close()
+    shutil.rmtree(out)
+    out.mkdir()
+    return seconds
+
+
+def ceilings(files: list[Path], work: Path) -> dict[str, float]:
+    """Seconds DuckDB alone takes to read every file and write the least an ingest must write.
+
+    ``raw``: each file's columns as read, to Parquet (zstd at the ingest's level).
+    ``raw + copy``: each raw column and an unchanged copy of it, the least an output that
+    keeps the raw value beside a clean one can write. ``raw + upper(trim)``: the same with
+    the least cleaning there is. The ingest does all of this and much more (row ids,
+    checks, sixty columns of real cleaning, partitions), so its ratio to the baseline can
+    only be lower than these.
+    """
+    out = work / "ceiling-out"
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        return {name: _ceiling_seconds(files, select, out) for name, select in CEILINGS.items()}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def ingest(files: list[Path], home: Path, engine: str) -> dict[str, Any]:
@@ -211,6 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     passes = baseline(files)
     results["baseline_passes_seconds"] = passes
     results["baseline_seconds"] = min(passes)
+    print("ceilings: DuckDB alone, read_csv to Parquet …", flush=True)
+    results["ceilings_seconds"] = ceilings(files, work)
+    results["ceiling_ratios"] = {
+        name: results["baseline_seconds"] / seconds
+        for name, seconds in results["ceilings_seconds"].items()
+    }
     print("ingest, DuckDB engine …", flush=True)
     duck = ingest(files, work / "ws-duckdb", "duckdb")
     results["duckdb"] = duck
@@ -255,6 +313,14 @@ def _print(r: dict[str, Any]) -> None:
             f"{duck['wall_seconds']:.1f} s with interpreter start)",
         ),
         ("ratio to read_csv", f"{r['ratio_to_read_csv']:.2f}x (goal >= 0.5x)"),
+        *(
+            (
+                f"ceiling: {name}",
+                f"{r['ceilings_seconds'][name]:.1f} s, {ratio:.2f}x "
+                "(DuckDB alone, read_csv to Parquet)",
+            )
+            for name, ratio in r.get("ceiling_ratios", {}).items()
+        ),
         ("peak RSS (DuckDB)", f"{duck['peak_rss_mb']:,.0f} MiB (goal < 2048 MiB)"),
     ]
     q = r["query"]
@@ -276,7 +342,7 @@ def _print(r: dict[str, Any]) -> None:
         )
     print()
     for label, text in lines:
-        print(f"{label:<22}{text}")
+        print(f"{label:<28}{text}")
 
 
 if __name__ == "__main__":
