@@ -3,12 +3,13 @@
 import csv
 import io
 import json
+from datetime import date
 
 import pyarrow as pa
 import pytest
 
 from tidetrace.export_safety import SafeCsvWriter, neutralise, xlsx_value
-from tidetrace.shipments.export import write_csv, write_ftm, write_json, write_xlsx
+from tidetrace.shipments.export import json_rows, write_csv, write_ftm, write_json, write_xlsx
 
 HOSTILE = ["=cmd|' /C calc'!A0", "+SUM(A1)", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 
@@ -78,3 +79,15 @@ def test_json_and_ftm_exports() -> None:
     row = {"shipment_id": "tt-shipment-x", "row_id": "a:1", "bill_of_lading": "MAEU1"}
     assert write_ftm([row], out) == 1
     assert json.loads(out.getvalue())["schema"] == "Shipment"
+
+
+def test_json_rows_are_what_write_json_writes() -> None:
+    table = _table().append_column("arrival_date", pa.array([date(2023, 2, 1), None]))
+    table = table.append_column("quantity", pa.array([float("nan"), 3.0]))
+    out = io.StringIO()
+    write_json(table, out)
+    assert json_rows(table) == json.loads(out.getvalue())
+    first = json_rows(table)[0]
+    assert first["arrival_date"] == "2023-02-01"
+    assert first["hs_code"] == ["030743", "160554"]
+    assert first["quantity"] is None  # NaN is no JSON

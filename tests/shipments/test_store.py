@@ -28,6 +28,21 @@ def test_layout_on_disk(ingested: Workspace, synth_small: SynthResult) -> None:
     assert source_dir(ingested, "synth", sha).is_dir()
 
 
+def test_count_is_the_number_query_finds_without_a_limit(ingested: Workspace) -> None:
+    store = ShipmentStore(ingested)
+    for q in (
+        ShipmentQuery(),
+        ShipmentQuery(hs="03", since=date(2023, 4, 1)),
+        ShipmentQuery(seafood=True, history=True),
+        ShipmentQuery(consignee="no such consignee anywhere"),
+    ):
+        q.limit = 0
+        found = store.query(q).num_rows
+        q.limit = 3
+        assert store.count(q) == found
+    assert ShipmentStore(ingested).count(ShipmentQuery(dataset="nothing_here")) == 0
+
+
 def test_partition_columns_match_the_rows(ingested: Workspace) -> None:
     bad = rows(
         ingested,

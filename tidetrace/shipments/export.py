@@ -5,6 +5,7 @@ spreadsheet formula (``=cmd|' /C calc'!A0``) arrives as text, never as a formula
 """
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -14,7 +15,15 @@ import pyarrow as pa
 from tidetrace.export_safety import SafeCsvWriter, xlsx_value
 from tidetrace.shipments.entities import shipment_entities
 
-__all__ = ["EXPORT_COLUMNS", "cell", "write_csv", "write_ftm", "write_json", "write_xlsx"]
+__all__ = [
+    "EXPORT_COLUMNS",
+    "cell",
+    "json_rows",
+    "write_csv",
+    "write_ftm",
+    "write_json",
+    "write_xlsx",
+]
 
 # What a person reading a table of bills wants, in that order (--json gives everything).
 EXPORT_COLUMNS = (
@@ -101,10 +110,28 @@ def write_xlsx(table: pa.Table, path: Path, columns: Iterable[str] = EXPORT_COLU
     return count
 
 
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return str(value)  # dates as ISO text
+
+
+def json_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts, every column: what :func:`write_json` writes, and the
+    ``bills`` of ``GET /api/shipments``. Dates become ISO text; NaN becomes None."""
+    return [{name: _json_value(v) for name, v in row.items()} for row in table.to_pylist()]
+
+
 def write_json(table: pa.Table, fh: IO[str]) -> int:
     """Write rows as a JSON array of objects (every column); returns the number of rows."""
-    rows = table.to_pylist()
-    json.dump(rows, fh, ensure_ascii=False, indent=2, default=str)
+    rows = json_rows(table)
+    json.dump(rows, fh, ensure_ascii=False, indent=2)
     fh.write("\n")
     return len(rows)
 

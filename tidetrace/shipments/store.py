@@ -146,6 +146,29 @@ def _where(q: ShipmentQuery, params: list[Any]) -> str:
     return " AND ".join(clauses) if clauses else "true"
 
 
+def _select(q: ShipmentQuery, columns: str) -> tuple[str, list[Any]]:
+    """The SQL selecting ``columns`` of the rows ``q`` finds (no order, no limit)."""
+    params: list[Any] = []
+    where = _where(q, params)
+    if q.history:
+        return f"SELECT {columns} FROM all_versions WHERE {where}", params  # noqa: S608
+    # Three steps, reading wide rows only once: the bills that match (partition pruning
+    # applies), the latest version of each from a few narrow columns, then the matching
+    # rows that are those latest versions.
+    sql = (
+        "WITH cand AS (SELECT DISTINCT dataset, shipment_id "  # noqa: S608
+        f"FROM all_versions WHERE {where}), "
+        "latest AS (SELECT v.dataset, v.row_id, v.record_status FROM all_versions v "
+        "SEMI JOIN cand ON v.dataset = cand.dataset AND v.shipment_id = cand.shipment_id "
+        "QUALIFY row_number() OVER (PARTITION BY v.dataset, v.shipment_id "
+        f"ORDER BY {VERSION_ORDER}) = 1) "
+        f"SELECT {columns} FROM all_versions a SEMI JOIN latest l ON l.dataset = a.dataset "
+        "AND l.row_id = a.row_id AND l.record_status <> 'deleted' "
+        f"WHERE {where}"
+    )
+    return sql, params + params
+
+
 class ShipmentStore:
     """Read access to the shipments datasets of a workspace.
 
@@ -203,35 +226,25 @@ class ShipmentStore:
         A bill whose latest version no longer matches (an amendment changed its consignee)
         is not returned: the filters apply to the version shown.
         """
-        params: list[Any] = []
-        where = _where(q, params)
+        sql, params = _select(q, "*" if q.history else "a.*")
         limit = f"LIMIT {int(q.limit)}" if q.limit > 0 else ""
         order = "ORDER BY coalesce(arrival_date, estimated_arrival_date) NULLS LAST, dataset, "
         order += "bill_of_lading, ingest_seq, source_row"
-        if q.history:
-            sql = f"SELECT * FROM all_versions WHERE {where} {order} {limit}"  # noqa: S608
-            all_params = params
-        else:
-            # Three steps, reading wide rows only once: the bills that match (partition
-            # pruning applies), the latest version of each from a few narrow columns, then
-            # the matching rows that are those latest versions.
-            sql = (
-                "WITH cand AS (SELECT DISTINCT dataset, shipment_id "  # noqa: S608
-                f"FROM all_versions WHERE {where}), "
-                "latest AS (SELECT v.dataset, v.row_id, v.record_status FROM all_versions v "
-                "SEMI JOIN cand ON v.dataset = cand.dataset AND v.shipment_id = cand.shipment_id "
-                "QUALIFY row_number() OVER (PARTITION BY v.dataset, v.shipment_id "
-                f"ORDER BY {VERSION_ORDER}) = 1) "
-                f"SELECT a.* FROM all_versions a SEMI JOIN latest l ON l.dataset = a.dataset "
-                "AND l.row_id = a.row_id AND l.record_status <> 'deleted' "
-                f"WHERE {where} {order} {limit}"
-            )
-            all_params = params + params
         con = self.connect(q.dataset)
         try:
-            return con.execute(sql, all_params).to_arrow_table()
+            return con.execute(f"{sql} {order} {limit}", params).to_arrow_table()
         finally:
             con.close()
+
+    def count(self, q: ShipmentQuery) -> int:
+        """How many bills :meth:`query` finds without its limit (versions, with ``history``)."""
+        sql, params = _select(q, "count(*)")
+        con = self.connect(q.dataset)
+        try:
+            row = con.execute(sql, params).fetchone()
+        finally:
+            con.close()
+        return int(row[0]) if row is not None else 0
 
     def iter_latest(
         self, dataset: str | None = None, batch_rows: int = 65536
