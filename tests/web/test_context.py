@@ -7,9 +7,9 @@ import pytest
 
 from tidetrace.web import auth
 from tidetrace.web.context import undocumented_fields
-from tidetrace.web.routes import datasets, docs, entities, home, search
+from tidetrace.web.routes import datasets, docs, entities, home, search, shipments
 
-MODULES = [auth, datasets, docs, entities, home, search]
+MODULES = [auth, datasets, docs, entities, home, search, shipments]
 CONTEXTS = [
     obj
     for module in MODULES
@@ -22,6 +22,7 @@ def test_contexts_are_found() -> None:
     names = {cls.__name__ for cls in CONTEXTS}
     assert {"SearchContext", "EntityContext", "DatasetsContext", "HomeContext"} <= names
     assert {"LoginContext", "DocsContext"} <= names
+    assert {"ShipmentsContext", "ShipmentFilters", "BillRow", "PartyCell"} <= names
 
 
 @pytest.mark.parametrize("cls", CONTEXTS, ids=lambda c: c.__name__)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from starlette.requests import Request
 
-from tidetrace.auth.roles import READERS, Role
+from tidetrace.auth.roles import READERS, WRITERS, Role
 from tidetrace.web.app import check_routes, wants_json
 from tidetrace.web.deps import WRITE, Allow, allow, iter_routes, route_permission
 
@@ -151,6 +151,20 @@ def test_reader_routes_admit_every_reader(app: FastAPI) -> None:
     for _method, path, allowed in _routes(app):
         if path.startswith(("/search", "/entities", "/datasets", "/api/search")):
             assert allowed.roles == READERS, path
+
+
+def test_shipments_routes_read_for_readers_and_ingest_for_writers(app: FastAPI) -> None:
+    found = {}
+    for method, path, allowed in _routes(app):
+        if path.startswith(("/shipments", "/api/shipments")):
+            found[(method, path)] = allowed.roles
+    assert found == {
+        ("GET", "/api/shipments"): READERS,
+        ("GET", "/api/shipments/ingests"): READERS,
+        ("POST", "/api/shipments/ingest"): WRITERS,
+        ("GET", "/shipments"): READERS,
+        ("POST", "/shipments/ingest"): WRITERS,
+    }
 
 
 def test_state_changing_routes_reject_missing_or_wrong_csrf(app: FastAPI, login: LoginFn) -> None:

@@ -193,6 +193,9 @@ def create_app(ws: Workspace, settings: Settings | None = None) -> FastAPI:
     from tidetrace.web.routes import review  # match review (entity-resolution domain)
 
     app.include_router(review.router)
+    from tidetrace.web.routes import shipments  # bills of lading (trade-records domain)
+
+    app.include_router(shipments.router)
     from tidetrace.web.routes.graph import include_routes  # supply graph, screening, /match
 
     include_routes(app)
