@@ -53,6 +53,8 @@ def test_query_text_json_csv(loaded: Workspace) -> None:
     assert [r["bill_of_lading"] for r in lines] == ["MAEU3", "MAEU1", "MAEU2"]
     assert lines[2]["shipper_name_raw"] == "'=cmd|' /C calc'!A0"  # neutralised
     assert lines[0]["consignee_status"] == "to_order"
+    code, out, _ = _run(loaded, "shipments", "query", "--limit", "1", "--offset", "1", "--json")
+    assert [r["bill_of_lading"] for r in json.loads(out)] == ["MAEU1"]
     code, out, _ = _run(loaded, "shipments", "query", "--consignee", "nobody")
     assert (code, out.strip()) == (0, "no bills match")
 

@@ -84,6 +84,7 @@ def test_filters(ingested: Workspace) -> None:
         (ShipmentQuery(hs="03x"), "HS code prefix"),
         (ShipmentQuery(shipper="..."), "nothing to search for"),
         (ShipmentQuery(bill="--"), "no letters or digits"),
+        (ShipmentQuery(offset=-1), "0 or more"),
     ],
 )
 def test_bad_filters(ingested: Workspace, query: ShipmentQuery, message: str) -> None:

@@ -109,8 +109,8 @@ def test_query_answers_the_total_and_json_rows_as_write_json(
     analyst: TestClient, trade_ws: Workspace
 ) -> None:
     body = analyst.get("/api/shipments", params={"limit": 2}).json()
-    assert set(body) == {"total", "limit", "count", "bills"}
-    assert (body["total"], body["limit"], body["count"]) == (5, 2, 2)
+    assert set(body) == {"total", "limit", "offset", "count", "bills"}
+    assert (body["total"], body["limit"], body["offset"], body["count"]) == (5, 2, 0, 2)
     # The rows are exactly what `tidetrace shipments query --json` prints.
     out = io.StringIO()
     write_json(ShipmentStore(trade_ws).query(ShipmentQuery(limit=2)), out)
@@ -121,6 +121,23 @@ def test_query_answers_the_total_and_json_rows_as_write_json(
     assert row["hs_code"] == ["160554"]
     assert row["consignee_status"] == "to_order"
     assert row["consignee_name"] is None
+
+
+def test_query_pages_by_offset_without_overlap_or_gap(analyst: TestClient) -> None:
+    everything = _bills(analyst)
+    assert len(everything) == 5
+    pages = [
+        analyst.get("/api/shipments", params={"limit": 2, "offset": n}).json() for n in (0, 2, 4)
+    ]
+    assert [b["bill_of_lading"] for page in pages for b in page["bills"]] == everything
+    assert [(p["total"], p["offset"], p["count"]) for p in pages] == [
+        (5, 0, 2),
+        (5, 2, 2),
+        (5, 4, 1),
+    ]
+    past = analyst.get("/api/shipments", params={"limit": 2, "offset": 10}).json()
+    assert (past["total"], past["count"], past["bills"]) == (5, 0, [])
+    assert analyst.get("/api/shipments", params={"offset": -1}).status_code == 422
 
 
 def test_csv_is_formula_safe(analyst: TestClient) -> None:
@@ -386,6 +403,31 @@ def test_page_lists_matches_escaped_with_downloads(analyst: TestClient) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; IMPORTS LLC" in html
     assert SCRIPT_NAME not in html
     assert 'class="tag forwarder"' in html
+
+
+def test_page_pages_through_the_results(
+    analyst: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tidetrace.web.routes.shipments.PAGE_LIMIT", 2)
+
+    def page(url: str) -> tuple[list[str], dict[str, str]]:
+        html = analyst.get(url).text
+        bills = re.findall(r'<th scope="row"><code>(\w+)</code>', html)
+        links = {
+            rel: href.replace("&amp;", "&")
+            for rel, href in re.findall(r'<a rel="(prev|next)" href="([^"]+)"', html)
+        }
+        return bills, links
+
+    first, links = page("/shipments?seafood=true")
+    assert first == ["MAEU3", "MAEU1"] and set(links) == {"next"}
+    assert links["next"] == "/shipments?seafood=true&offset=2"
+    second, links = page(links["next"])
+    assert second == ["MAEU4", "MAEU5"] and set(links) == {"prev"}
+    assert page(links["prev"])[0] == first
+    # A search without filters pages too: its links carry only the offset.
+    bills, links = page("/shipments?offset=4")
+    assert bills == _bills(analyst)[4:] and links == {"prev": "/shipments?offset=2"}
 
 
 def test_page_shows_a_bad_filter(analyst: TestClient) -> None:

@@ -33,7 +33,11 @@ def server(tmp_path: Path, settings: Settings) -> Iterator[str]:
         ws.close()
 
 
-def test_search_bills_then_ingest_a_file(server: str, tmp_path: Path) -> None:
+def test_search_bills_then_ingest_a_file(
+    server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages of two bills, so five known bills make three pages (the server runs in-process).
+    monkeypatch.setattr("tidetrace.web.routes.shipments.PAGE_LIMIT", 2)
     with chromium_page() as (page, errors):
         log_in(page, server, USERS["investigator"], PASSWORD)
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Shipments").click()
@@ -65,6 +69,25 @@ def test_search_bills_then_ingest_a_file(server: str, tmp_path: Path) -> None:
         href = csv_link.get_attribute("href")
         assert href is not None and href.startswith("/api/shipments?shipper=hai+xiang")
         assert "format=csv" in href
+
+        # Seafood only: four bills, two a page; Next and Previous walk them.
+        page.get_by_label("Shipper").fill("")
+        page.get_by_label("Seafood only").check()
+        page.get_by_role("button", name="Search bills").click()
+        page.wait_for_url("**seafood=true**")
+        assert page.get_by_role("heading", name="4 bills match").is_visible()
+        assert page.locator("#page-range").inner_text().startswith("Bills 1–2")
+        first_page = [rows.nth(i).locator("th code").inner_text() for i in range(rows.count())]
+        page.get_by_role("link", name="Next 2 →").click()
+        page.wait_for_url("**offset=2**")
+        assert page.locator("#page-range").inner_text().startswith("Bills 3–4")
+        second_page = [rows.nth(i).locator("th code").inner_text() for i in range(rows.count())]
+        assert len(first_page) == len(second_page) == 2
+        assert not set(first_page) & set(second_page)
+        assert page.get_by_role("link", name="Next 2 →").count() == 0
+        page.get_by_role("link", name="← Previous 2").click()
+        page.wait_for_url("**offset=0**")
+        assert rows.first.locator("th code").inner_text() == first_page[0]
 
         # The upload form: a small file into a new dataset, and its summary.
         upload = write_bills(

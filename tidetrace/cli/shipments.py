@@ -156,6 +156,9 @@ def query(
         bool, typer.Option("--history", help="Every filed version, not just the latest")
     ] = False,
     limit: Annotated[int, typer.Option(min=0, help="At most this many bills (0: all)")] = 100,
+    offset: Annotated[
+        int, typer.Option(min=0, help="Skip this many bills first (next page: offset + limit)")
+    ] = 0,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (formula-safe).")] = False,
     home: HomeOption = None,
@@ -181,6 +184,7 @@ def query(
         dataset=dataset,
         history=history,
         limit=limit,
+        offset=offset,
     )
     table = ShipmentStore(ws).query(q)
     if as_json:

@@ -82,6 +82,7 @@ class ShipmentQuery:
         dataset: only this dataset.
         history: every version instead of the latest one.
         limit: at most this many rows (0: no limit).
+        offset: skip this many rows first (the order is stable, so pages do not overlap).
     """
 
     shipper: str | None = None
@@ -94,6 +95,7 @@ class ShipmentQuery:
     dataset: str | None = None
     history: bool = False
     limit: int = 100
+    offset: int = 0
 
 
 def _party_filter(column: str, text: str, params: list[Any]) -> str:
@@ -227,7 +229,10 @@ class ShipmentStore:
         is not returned: the filters apply to the version shown.
         """
         sql, params = _select(q, "*" if q.history else "a.*")
+        if q.offset < 0:
+            raise InputError("--offset", "must be 0 or more")
         limit = f"LIMIT {int(q.limit)}" if q.limit > 0 else ""
+        limit += f" OFFSET {int(q.offset)}" if q.offset else ""
         order = "ORDER BY coalesce(arrival_date, estimated_arrival_date) NULLS LAST, dataset, "
         order += "bill_of_lading, ingest_seq, source_row"
         con = self.connect(q.dataset)

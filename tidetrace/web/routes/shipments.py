@@ -60,6 +60,8 @@ router = APIRouter()
 MAX_LIMIT = 10_000
 # Bills the page lists; the download links ask for up to MAX_LIMIT.
 PAGE_LIMIT = 100
+# The furthest a page may start; past it, 'tidetrace shipments export' is the tool.
+MAX_OFFSET = 10_000_000
 # Files one upload may hold (an AMS set is a handful of tables).
 MAX_FILES = 20
 LAYOUTS = ("generic", "ams", "panjiva", "importyeti", "importgenius")
@@ -128,6 +130,15 @@ HistoryQuery = Annotated[
 ShipmentLimitQuery = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many bills, 1-{MAX_LIMIT}.")
 ]
+OffsetQuery = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=MAX_OFFSET,
+        description="Skip this many bills first: the next page is offset + limit (the order "
+        "is stable, so pages neither overlap nor miss a bill).",
+    ),
+]
 FormatQuery = Annotated[
     Literal["json", "csv"],
     Query(alias="format", description="json (every column) or csv (formula-safe columns)."),
@@ -180,7 +191,10 @@ class ShipmentsResponse(_Model):
 
     total: int = Field(description="How many bills match (versions, with history).")
     limit: int = Field(description="The most bills asked for.")
-    count: int = Field(description="Bills in this answer: the first `limit` by arrival date.")
+    offset: int = Field(description="Bills skipped before this answer's first.")
+    count: int = Field(
+        description="Bills in this answer: `limit` at most, from `offset` on, by arrival date."
+    )
     bills: list[dict[str, Any]] = Field(
         description="One object per bill with every stored column, as "
         "'tidetrace shipments query --json' prints it (dates as YYYY-MM-DD, hs_code a list)."
@@ -298,6 +312,7 @@ def shipment_query(
     dataset: str | None = None,
     history: bool = False,
     limit: int = PAGE_LIMIT,
+    offset: int = 0,
 ) -> ShipmentQuery:
     """The store query for the given parameters (empty text counts as not given).
 
@@ -319,6 +334,7 @@ def shipment_query(
         dataset=_text(dataset),
         history=history,
         limit=limit,
+        offset=offset,
     )
 
 
@@ -331,7 +347,9 @@ def run_query(ws: Workspace, q: ShipmentQuery) -> tuple[pa.Table, int]:
     store = ShipmentStore(ws)
     try:
         table = store.query(q)
-        total = table.num_rows if table.num_rows < q.limit else store.count(q)
+        # A short page that is not past the end tells the total without counting.
+        short = table.num_rows < q.limit and (table.num_rows > 0 or q.offset == 0)
+        total = q.offset + table.num_rows if short else store.count(q)
     except InputError as exc:
         raise _api_error(exc) from None
     return table, total
@@ -463,6 +481,7 @@ def api_shipments(
     dataset: DatasetQuery = None,
     history: HistoryQuery = False,
     limit: ShipmentLimitQuery = PAGE_LIMIT,
+    offset: OffsetQuery = 0,
     format_: FormatQuery = "json",
 ) -> Response | ShipmentsResponse:
     """Bills of lading filtered by party, HS code and arrival date, the latest version of
@@ -480,6 +499,7 @@ def api_shipments(
         dataset=dataset,
         history=history,
         limit=limit,
+        offset=offset,
     )
     table, total = run_query(ws, q)
     if format_ == "csv":
@@ -493,7 +513,9 @@ def api_shipments(
                 "X-Total-Count": str(total),
             },
         )
-    return ShipmentsResponse(total=total, limit=limit, count=table.num_rows, bills=json_rows(table))
+    return ShipmentsResponse(
+        total=total, limit=limit, offset=offset, count=table.num_rows, bills=json_rows(table)
+    )
 
 
 @router.get(
@@ -617,6 +639,10 @@ class ShipmentsContext:
     searched: bool = field(metadata=doc("Whether the form was submitted (results shown)."))
     bills: list[BillRow] = field(metadata=doc("The first matching bills by arrival date."))
     total: int = field(metadata=doc("How many bills match in all."))
+    offset: int = field(metadata=doc("Matching bills before the first one listed."))
+    pages: dict[str, str] = field(
+        metadata=doc("previous / next → URL of that page of the same search, where there is one.")
+    )
     page_limit: int = field(metadata=doc("The most bills the page lists."))
     download_limit: int = field(metadata=doc("The most bills a download holds."))
     downloads: dict[str, str] = field(metadata=doc("Format → API URL of the same search."))
@@ -668,7 +694,7 @@ def bill_rows(table: pa.Table) -> list[BillRow]:
     return out
 
 
-def _downloads(filters: ShipmentFilters) -> dict[str, str]:
+def _filter_params(filters: ShipmentFilters) -> dict[str, str]:
     params: dict[str, str] = {
         name: value
         for name in ("shipper", "consignee", "hs", "since", "until")
@@ -676,6 +702,23 @@ def _downloads(filters: ShipmentFilters) -> dict[str, str]:
     }
     if filters.seafood:
         params["seafood"] = "true"
+    return params
+
+
+def _pages(filters: ShipmentFilters, offset: int, total: int) -> dict[str, str]:
+    """Links to the page before and after this one, where there is one."""
+    params = _filter_params(filters)
+    pages: dict[str, str] = {}
+    if offset > 0:
+        before = max(0, min(offset, total) - PAGE_LIMIT)
+        pages["previous"] = "/shipments?" + urlencode({**params, "offset": before})
+    if offset + PAGE_LIMIT < total and offset + PAGE_LIMIT <= MAX_OFFSET:
+        pages["next"] = "/shipments?" + urlencode({**params, "offset": offset + PAGE_LIMIT})
+    return pages
+
+
+def _downloads(filters: ShipmentFilters) -> dict[str, str]:
+    params = _filter_params(filters)
     params["limit"] = str(MAX_LIMIT)
     return {
         fmt: "/api/shipments?" + urlencode({**params, "format": fmt}) for fmt in ("csv", "json")
@@ -692,6 +735,8 @@ def _context(
         searched=values.get("searched", False),
         bills=values.get("bills", []),
         total=values.get("total", 0),
+        offset=values.get("offset", 0),
+        pages=values.get("pages", {}),
         page_limit=PAGE_LIMIT,
         download_limit=MAX_LIMIT,
         downloads=values.get("downloads", {}),
@@ -720,10 +765,13 @@ def shipments_page(
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
     seafood: bool = False,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HTMLResponse:
-    """The search form and, once submitted, the matching bills with download links."""
+    """The search form and, once submitted, the matching bills (a page at a time) with
+    download links."""
     filters = ShipmentFilters(shipper, consignee, hs, since, until, seafood)
-    searched = any(name in request.query_params for name in FILTERS)
+    # A next-page link of a search without filters carries only the offset.
+    searched = any(name in request.query_params for name in (*FILTERS, "offset"))
     ctx = _context(settings.max_upload_mb, filters)
     status = 200
     if searched:
@@ -736,6 +784,7 @@ def shipments_page(
                 until=until,
                 seafood=seafood,
                 limit=PAGE_LIMIT,
+                offset=offset,
             )
             table, total = run_query(ws, q)
             ctx = _context(
@@ -744,6 +793,8 @@ def shipments_page(
                 searched=True,
                 bills=bill_rows(table),
                 total=total,
+                offset=offset,
+                pages=_pages(filters, offset, total),
                 downloads=_downloads(filters),
             )
         except InputError as exc:
