@@ -337,6 +337,57 @@ def test_ingest_errors_are_clear_json_and_write_nothing(
         assert _uploads_left(upload_ws) == []
 
 
+CONTRACTS_CSV = (
+    b"B/L No.,Seller,Buyer,Arrived\n"
+    b"CTR-1,Yalu River Aquatic Co Ltd,Pacific Tide Seafood Inc,14/03/2023\n"
+)
+CONTRACTS_MAPPING = (
+    b"options: {date_order: dmy}\n"
+    b"columns:\n"
+    b"  bill_of_lading: B/L No.\n"
+    b"  shipper_name: Seller\n"
+    b"  consignee_name: Buyer\n"
+    b"  arrival_date: Arrived\n"
+)
+
+
+def test_ingest_with_an_uploaded_column_mapping(
+    investigator_upload: TestClient, upload_ws: Workspace
+) -> None:
+    headers = _token(investigator_upload)
+
+    def post(mapping: bytes, **data: str) -> Any:
+        return investigator_upload.post(
+            "/api/shipments/ingest",
+            files=[
+                ("files", ("contracts.csv", CONTRACTS_CSV, "text/csv")),
+                ("mapping", ("contracts.yml", mapping, "application/yaml")),
+            ],
+            data={"dataset": "contracts", **data},
+            headers=headers,
+        )
+
+    # A layout and a mapping both, or a mapping that is none: clear errors, nothing stored.
+    both = post(CONTRACTS_MAPPING, format="generic")
+    assert both.status_code == 422
+    assert both.json()["detail"] == "format: give a layout or a mapping, not both"
+    bad = post(b"columns:\n  bills: x\n")
+    assert bad.status_code == 422
+    assert "contracts.yml" in bad.json()["detail"] and "unknown field" in bad.json()["detail"]
+    assert str(upload_ws.home) not in bad.json()["detail"]
+    huge = post(b"#" * (300 * 1024))
+    assert huge.status_code == 422 and "not a column mapping" in huge.json()["detail"]
+    assert ShipmentStore(upload_ws).counts().get("contracts") is None
+    # The mapping reads the file: day-first date, the parties by their own headers.
+    good = post(CONTRACTS_MAPPING)
+    assert good.status_code == 200, good.text
+    assert good.json()["sources"][0]["layout"].startswith("mapping:contracts")
+    rows = ShipmentStore(upload_ws).query(ShipmentQuery(dataset="contracts")).to_pylist()
+    assert [(r["bill_of_lading"], str(r["arrival_date"])) for r in rows] == [("CTR1", "2023-03-14")]
+    assert rows[0]["shipper_name"] == "YALU RIVER AQUATIC CO LTD"
+    assert _uploads_left(upload_ws) == []
+
+
 def test_ingest_needs_a_file_and_fits_the_upload_limit(investigator_upload: TestClient) -> None:
     headers = _token(investigator_upload)
     empty = investigator_upload.post(
@@ -485,6 +536,7 @@ def test_openapi_documents_the_shipments_api(analyst: TestClient) -> None:
         "dataset",
         "history",
         "limit",
+        "offset",
         "format",
     }
     assert all(p.get("description") for p in params.values())

@@ -68,6 +68,8 @@ LAYOUTS = ("generic", "ams", "panjiva", "importyeti", "importgenius")
 FILTERS = ("shipper", "consignee", "hs", "since", "until", "seafood")
 _UNSAFE_NAME = re.compile(r"[^\w.()+-]+")
 _NAME_LIMIT = 120
+# A column mapping is a page of YAML; anything near this is not one.
+MAX_MAPPING_BYTES = 256 * 1024
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "Not logged in."},
@@ -152,6 +154,13 @@ FilesForm = Annotated[
     File(
         description="CSV/XLSX files of bills of lading; the tables of an AMS set go together. "
         "The request must fit the server's upload limit (TIDETRACE_MAX_UPLOAD_MB)."
+    ),
+]
+MappingForm = Annotated[
+    UploadFile | None,
+    File(
+        description="A YAML column mapping (as 'tidetrace ingest shipments --mapping') for a "
+        "layout none of the built-in ones fits; used for every file, instead of `format`."
     ),
 ]
 LayoutForm = Annotated[
@@ -391,6 +400,17 @@ def _save(uploads: Sequence[UploadFile], directory: Path) -> list[Path]:
     return paths
 
 
+def _save_mapping(upload: UploadFile, directory: Path) -> Path:
+    """The mapping beside the data files, not among them (it is no trade file)."""
+    text = upload.file.read(MAX_MAPPING_BYTES + 1)
+    if len(text) > MAX_MAPPING_BYTES:
+        raise InputError("mapping", f"over {MAX_MAPPING_BYTES // 1024} KiB: not a column mapping")
+    (directory / "mapping").mkdir()
+    path = directory / "mapping" / safe_file_name(upload.filename or "mapping.yml", set())
+    path.write_bytes(text)
+    return path
+
+
 def _without_dir(exc: TidetraceError, directory: Path) -> TidetraceError:
     """The error as the client may see it: file names, not the server's directories."""
     prefix = str(directory) + os.sep
@@ -409,6 +429,7 @@ def ingest_uploads(
     dataset: str,
     encoding: str | None,
     max_reject_rate: float,
+    mapping: UploadFile | None = None,
 ) -> dict[str, Any]:
     """Save the uploads in a private directory, ingest them, delete them.
 
@@ -416,8 +437,9 @@ def ingest_uploads(
         :func:`tidetrace.shipments.summary.report_dict` of the run.
 
     Raises:
-        InputError: no file, too many, or a file the ingest cannot read (named by its
-            uploaded name); nothing was written.
+        InputError: no file, too many, a layout and a mapping both, a mapping that is
+            not one, or a file the ingest cannot read (named by its uploaded name);
+            nothing was written.
         TidetraceError: another ingest into the dataset is running.
     """
     from tidetrace.shipments.ingest import IngestOptions, ingest_shipments
@@ -428,6 +450,10 @@ def ingest_uploads(
         raise InputError("files", "choose at least one file to ingest")
     if len(files) > MAX_FILES:
         raise InputError("files", f"at most {MAX_FILES} files at once")
+    if mapping is not None and not mapping.filename:
+        mapping = None  # a form's empty file field
+    if mapping is not None and layout:
+        raise InputError("format", "give a layout or a mapping, not both")
     options = IngestOptions(
         dataset=dataset or "shipments",
         layout=layout or None,
@@ -438,6 +464,8 @@ def ingest_uploads(
     ws.tmp_dir.mkdir(parents=True, exist_ok=True)
     directory = Path(tempfile.mkdtemp(prefix="shipments-upload-", dir=ws.tmp_dir))
     try:
+        if mapping is not None:
+            options.mapping = _save_mapping(mapping, directory)
         paths = _save(files, directory)
         report = ingest_shipments(ws, paths, options)
     except TidetraceError as exc:
@@ -558,6 +586,7 @@ def api_ingest(
     actor: ActorDep,
     files: FilesForm,
     layout: LayoutForm = "",
+    mapping: MappingForm = None,
     dataset: IngestDatasetForm = "shipments",
     encoding: EncodingForm = "",
     max_reject_rate: RejectRateForm = 0.05,
@@ -575,6 +604,7 @@ def api_ingest(
         dataset=_text(dataset) or "shipments",
         encoding=_text(encoding),
         max_reject_rate=max_reject_rate,
+        mapping=mapping,
     )
     report = IngestResponse.model_validate(summary)
     if summary["failed"]:
@@ -818,6 +848,7 @@ def shipments_ingest_page(
     settings: SettingsDep,
     files: Annotated[list[UploadFile], File()],
     layout: Annotated[str, Form(alias="format", max_length=32)] = "",
+    mapping: Annotated[UploadFile | None, File()] = None,
     dataset: Annotated[str, Form(max_length=64)] = "shipments",
     encoding: Annotated[str, Form(max_length=32)] = "",
     max_reject_rate: Annotated[float, Form(ge=0.0, le=1.0)] = 0.05,
@@ -832,6 +863,7 @@ def shipments_ingest_page(
             dataset=_text(dataset) or "shipments",
             encoding=_text(encoding),
             max_reject_rate=max_reject_rate,
+            mapping=mapping,
         )
     except TidetraceError as exc:
         ctx = _context(settings.max_upload_mb, ingest_error=exc.detail)
