@@ -132,6 +132,10 @@ class Dialect:
         """Number of elements of a list."""
         return f"size({expr})" if self.spark else f"len({expr})"
 
+    def byte_length(self, expr: str) -> str:
+        """Length of a string in UTF-8 bytes (more than its characters: not all ASCII)."""
+        return f"octet_length({expr})" if self.spark else f"strlen({expr})"
+
     def sha256(self, expr: str) -> str:
         """Hex SHA-256 of a string."""
         return f"sha2({expr}, 256)" if self.spark else f"sha256({expr})"
@@ -192,12 +196,17 @@ def marks_sql(d: Dialect, table: str) -> str:
     for name in RAW_FIELDS:
         checks.append((f"instr({name}, chr(0)) > 0", name, "contains a NUL character"))
     for name in RAW_FIELDS:
-        checks.append((f"{name} RLIKE {d.lit(MOJIBAKE_PATTERN)}", name, MOJIBAKE_REASON))
+        # Mojibake is never ASCII: the regex runs only where a value has more bytes than
+        # characters (a few rows), not on every value of every row.
+        not_ascii = f"{d.byte_length(name)} > char_length({name})"
+        checks.append(
+            (f"({not_ascii} AND {d.matches(name, MOJIBAKE_PATTERN)})", name, MOJIBAKE_REASON)
+        )
     for name in RAW_FIELDS:
         limit = MAX_LENGTH.get(name, DEFAULT_MAX_LENGTH)
         checks.append((f"char_length({name}) > {limit}", name, f"longer than {limit} characters"))
     bill = "bill_of_lading"
-    checks.append((f"{bill} RLIKE {d.lit(BLANK_PATTERN)}", bill, "missing bill of lading number"))
+    checks.append((d.matches(bill, BLANK_PATTERN), bill, "missing bill of lading number"))
     checks.append(
         (
             f"{d.replace(bill, '[^A-Za-z0-9]', '')} = ''",
@@ -205,8 +214,10 @@ def marks_sql(d: Dialect, table: str) -> str:
             "no letters or digits in the bill of lading number",
         )
     )
-    field = " ".join(f"WHEN {cond} THEN {d.lit(name)}" for cond, name, _ in checks)
-    reason = " ".join(f"WHEN {cond} THEN {d.lit(why)}" for cond, _, why in checks)
+    # Which check failed first, evaluated once; field and reason follow from its number.
+    failed = " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _, _) in enumerate(checks))
+    field = " ".join(f"WHEN {i} THEN {d.lit(name)}" for i, (_, name, _) in enumerate(checks))
+    reason = " ".join(f"WHEN {i} THEN {d.lit(why)}" for i, (_, _, why) in enumerate(checks))
     value = " ".join(
         f"WHEN {d.lit(name)} THEN substr({name}, 1, {MAX_REJECT_VALUE})" for name in RAW_FIELDS
     )
@@ -218,12 +229,16 @@ def marks_sql(d: Dialect, table: str) -> str:
     marked = (
         f"SELECT *, {unit_key('weight_unit', 'weight')} AS weight_unit_key, "  # noqa: S608
         f"{unit_key('quantity_unit', 'quantity')} AS quantity_unit_key, "
-        f"CASE {field} END AS reject_field, CASE {reason} END AS reject_reason FROM {table}"
+        f"CASE {failed} END AS reject_check FROM {table}"
+    )
+    checked = (
+        f"SELECT *, CASE reject_check {field} END AS reject_field, "  # noqa: S608
+        f"CASE reject_check {reason} END AS reject_reason FROM ({marked}) AS c"
     )
     kept = ", ".join([*RAW_FIELDS, "source_row", "weight_unit_key", "quantity_unit_key"])
     return (
         f"SELECT {kept}, reject_field, CASE reject_field {value} END AS reject_value, "  # noqa: S608
-        f"reject_reason FROM ({marked}) AS m"
+        f"reject_reason FROM ({checked}) AS m"
     )
 
 

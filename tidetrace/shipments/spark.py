@@ -77,17 +77,22 @@ def stop_spark() -> None:
 
 
 def _distinct_keys_sql(table: str) -> str:
-    """Distinct keys of every lookup in one query (one Spark job, not one per lookup)."""
+    """Distinct keys of every lookup in one query that reads ``table`` once.
+
+    One struct per lookup role per row, unnested with ``inline``: a ``UNION ALL`` of one
+    select per role read the rows (and ran the row checks under them) once per role.
+    """
     width = max(d.width for d in DICTIONARIES)
-    parts = []
+    structs = []
     for dictionary in DICTIONARIES:
         for _label, cols in dictionary.roles:
-            keys = [f"{col} AS k{i}" for i, col in enumerate(cols)]
-            keys += [f"CAST(NULL AS STRING) AS k{i}" for i in range(len(cols), width)]
-            select = f"SELECT '{dictionary.name}' AS d, {', '.join(keys)}"
-            parts.append(f"{select} FROM {table}")
+            fields = [f"'d', '{dictionary.name}'"]
+            fields += [f"'k{i}', CAST({col} AS STRING)" for i, col in enumerate(cols)]
+            fields += [f"'k{i}', CAST(NULL AS STRING)" for i in range(len(cols), width)]
+            structs.append(f"named_struct({', '.join(fields)})")
     columns = ", ".join(["d", *(f"k{i}" for i in range(width))])
-    return f"SELECT DISTINCT {columns} FROM ({' UNION ALL '.join(parts)}) AS u"  # noqa: S608
+    keys = f"SELECT inline(array({', '.join(structs)})) FROM {table}"  # noqa: S608
+    return f"SELECT DISTINCT {columns} FROM ({keys}) AS u"  # noqa: S608
 
 
 def _keys_by_lookup(rows: list[Any]) -> dict[str, list[tuple[str, ...]]]:
