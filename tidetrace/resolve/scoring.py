@@ -298,6 +298,10 @@ class Scorer:
 
     def _name_pair(self, fa: NameForm, fb: NameForm) -> tuple[list[FeatureValue], float]:
         key = (fa.key, fb.key)
+        if fa.generic or fb.generic:
+            # ``words_missing`` names the generic names in its detail, which their keys
+            # leave out: without them a cached detail named whichever spelling came first.
+            key = (f"{fa.key}\x1d{fa.name}", f"{fb.key}\x1d{fb.name}")
         found = self._names.get(key)
         if found is None:
             values = name_features(fa, fb, self.config.token_threshold)
