@@ -294,7 +294,10 @@ def _live_edges(conn: Connection) -> list[Edge]:
 
 def sync_canonical(conn: Connection, clusters: Clusters, ids: Iterable[str]) -> int:
     """Write each id's canonical id into its statements; returns how many ids changed."""
-    wanted = {i: clusters.canonical(i) for i in set(ids)}
+    # Each cluster's canonical id once: asking per id walks every clustered id each time,
+    # quadratic after a run that links thousands of records.
+    canonical = {root: canonical_for(members) for root, members in clusters.groups().items()}
+    wanted = {i: canonical.get(clusters.find(i), i) for i in set(ids)}
     changed = 0
     items = sorted(wanted.items())
     for start in range(0, len(items), _BATCH):
