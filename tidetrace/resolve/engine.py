@@ -8,6 +8,7 @@ above, and pairs with strong evidence against them whose records other links cou
 the same list.
 """
 
+import time
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -15,7 +16,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from tidetrace.exc import TidetraceError
+from tidetrace.logs import get_logger
 from tidetrace.resolve.blocking import DEFAULT_MAX_BLOCK
+from tidetrace.resolve.bounds import PairBounds, pair_bounds, review_floor
 from tidetrace.resolve.features import Prepared, places_compatible, prepare
 from tidetrace.resolve.records import Record
 from tidetrace.resolve.scoring import MatchResult, Scorer, schemata_compatible
@@ -30,6 +33,8 @@ __all__ = [
     "score_index_pairs",
     "sort_results",
 ]
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -148,7 +153,11 @@ def score_index_pairs(
     Pairs the scorer would reject on sight — schemata that cannot be one entity, or names
     placing the records in different cities when no identifier can link them — are found
     with array operations over the distinct (schema, schema) and (places, places)
-    combinations, and scored only when their two records end up joined by other links.
+    combinations. So are pairs whose score cannot reach the review band, by an upper bound
+    of every name pair's logit (:func:`~tidetrace.resolve.bounds.pair_bounds`) when they
+    share no identifier. Both kinds are scored only when their two records end up joined
+    by other links; the other pairs are scored with their name-pair bounds, which spare
+    the name pairs that cannot be their best.
     """
     if not len(left):
         return []
@@ -171,28 +180,111 @@ def score_index_pairs(
         # Two records with identifiers may share one, which outweighs the places.
         undecided = ~(has_ids[left] & has_ids[right])
         rejected |= undecided & _combo_mask(places[left], places[right], npl, differ)
-    results = _score_kept(prepared, left[~rejected], right[~rejected], scorer)
+    started = time.perf_counter()
+    candidates = np.flatnonzero(~rejected)
+    floor = review_floor(scorer.config)
+    bounds = pair_bounds(prepared, left[candidates], right[candidates], scorer.config, floor)
+    # A shared identifier lifts the score above any name bound; one that conflicts only
+    # ever lowers it.
+    below = (bounds.logits < floor) & ~_share_identifier(
+        prepared, left[candidates], right[candidates], has_ids
+    )
+    rejected[candidates[below]] = True
+    scored = np.flatnonzero(~below)
+    bounded = time.perf_counter()
+    results = _score_kept(
+        prepared,
+        left[candidates[scored]],
+        right[candidates[scored]],
+        scorer,
+        [bounds.name_bounds(int(k)) for k in scored],
+    )
     results = prune_conflicts(results, linked)
+    kept = time.perf_counter()
+    deferred = 0
     if rejected.any():
         # A rejected pair is a conflict worth returning only inside one linked component.
         roots = _components(results, linked)
         if roots:
             ids = [p.record.id for p in prepared]
             root_codes, _ = _codes([roots.get(i, i) for i in ids])
+            # Below the review band a pair is returned only as a conflict. Rejections on
+            # sight always are; pairs with identifiers on both sides may conflict (or
+            # decide on places) by them; for the others the bounds know which features
+            # could be worth CONFLICT_LOGIT.
+            ids_both = has_ids[left] & has_ids[right]
+            maybe = np.ones(len(left), bool)
+            maybe[candidates] = bounds.conflicts | ids_both[candidates]
+            position = np.full(len(left), -1)
+            position[candidates] = np.arange(len(candidates))
             lr, rr = left[rejected], right[rejected]
-            same = root_codes[lr] == root_codes[rr]
-            for i, j in zip(lr[same].tolist(), rr[same].tolist(), strict=True):
-                results.append(scorer.compare(prepared[i], prepared[j]))
+            same = np.flatnonzero((root_codes[lr] == root_codes[rr]) & maybe[rejected])
+            where = position[np.flatnonzero(rejected)[same]].tolist()
+            deferred = len(where)
+            for i, j, k in zip(lr[same].tolist(), rr[same].tolist(), where, strict=True):
+                a, b = prepared[i], prepared[j]
+                names = bounds.name_bounds(k) if k >= 0 else None
+                if (
+                    names is not None
+                    and not ids_both[candidates[k]]
+                    and not bounds.record_conflicts[k]
+                    and not _conflict_may_be_best(scorer, a, b, bounds, k, names)
+                ):
+                    continue
+                result = scorer.compare(a, b, names)
+                if keep(result, scorer):
+                    results.append(result)
+    log.debug(
+        "resolve.score",
+        pairs=len(left),
+        on_sight=len(left) - len(candidates),
+        bounded_out=int(below.sum()),
+        scored=len(scored),
+        deferred=deferred,
+        bound_s=round(bounded - started, 2),
+        score_s=round(kept - bounded, 2),
+        deferred_s=round(time.perf_counter() - kept, 2),
+    )
     return results
 
 
+def _conflict_may_be_best(
+    scorer: Scorer, a: Prepared, b: Prepared, bounds: PairBounds, index: int, names: list[float]
+) -> bool:
+    """Whether a name pair with a feature worth CONFLICT_LOGIT or less may be the best of
+    pair ``index``: any name pair's logit is a floor of the best one's, and the name pair
+    with the highest bound, compared exactly, usually a high one."""
+    top = max(range(len(names)), key=names.__getitem__)
+    width = len(b.forms)
+    floor = scorer.name_logit(a.forms[top // width], b.forms[top % width])
+    return bounds.conflict_may_win(index, floor)
+
+
+def _share_identifier(
+    prepared: Sequence[Prepared], left: np.ndarray, right: np.ndarray, has_ids: np.ndarray
+) -> np.ndarray:
+    """Whether the two records of each pair carry one identifier in common."""
+    shared = np.zeros(len(left), bool)
+    both = np.flatnonzero(has_ids[left] & has_ids[right])
+    # Few records carry identifiers (list entries, registry plants): a set test each.
+    shared[both] = [
+        not prepared[i].identifiers.isdisjoint(prepared[j].identifiers)
+        for i, j in zip(left[both].tolist(), right[both].tolist(), strict=True)
+    ]
+    return shared
+
+
 def _score_kept(
-    prepared: Sequence[Prepared], left: np.ndarray, right: np.ndarray, scorer: Scorer
+    prepared: Sequence[Prepared],
+    left: np.ndarray,
+    right: np.ndarray,
+    scorer: Scorer,
+    bounds: Sequence[Sequence[float] | None],
 ) -> list[MatchResult]:
     """The pairs' results that :func:`keep` keeps, in pair order."""
     out: list[MatchResult] = []
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        result = scorer.compare(prepared[i], prepared[j])
+    for i, j, b in zip(left.tolist(), right.tolist(), bounds, strict=True):
+        result = scorer.compare(prepared[i], prepared[j], b)
         if keep(result, scorer):
             out.append(result)
     return out

@@ -9,7 +9,7 @@ spirit of nomenklatura's ``FtResult``, so a reviewer sees why.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -311,8 +311,23 @@ class Scorer:
             self._names[key] = found
         return found
 
-    def vector(self, a: Prepared, b: Prepared) -> tuple[list[FeatureValue], str, str]:
+    def name_logit(self, fa: NameForm, fb: NameForm) -> float:
+        """The logit of one name pair alone: the bias and its name features (cached)."""
+        return self._name_pair(fa, fb)[1]
+
+    def vector(
+        self, a: Prepared, b: Prepared, bounds: Sequence[float] | None = None
+    ) -> tuple[list[FeatureValue], str, str]:
         """The feature values of the best name pair plus record features.
+
+        Args:
+            a: one record.
+            b: the other.
+            bounds: for each name pair, in this method's order (``a``'s names outer,
+                ``b``'s inner), a number its logit cannot exceed
+                (:func:`~tidetrace.resolve.bounds.pair_bounds`). Name pairs are then
+                compared best bound first, and those that cannot beat the best found so
+                far are not compared; the result is the same.
 
         Returns:
             The values, and the two names the best name pair used.
@@ -320,17 +335,39 @@ class Scorer:
         best: list[FeatureValue] | None = None
         best_logit = -math.inf
         names = ("", "")
-        for fa in a.forms:
-            for fb in b.forms:
+        if bounds is None:
+            for fa in a.forms:
+                for fb in b.forms:
+                    values, logit = self._name_pair(fa, fb)
+                    if logit > best_logit:
+                        best, best_logit, names = values, logit, (fa.name, fb.name)
+        else:
+            width = len(b.forms)
+            # Among equal logits the first in order wins, as in the loop above.
+            best_index = -1
+            for index in sorted(range(len(bounds)), key=bounds.__getitem__, reverse=True):
+                if bounds[index] < best_logit:
+                    break
+                fa, fb = a.forms[index // width], b.forms[index % width]
                 values, logit = self._name_pair(fa, fb)
-                if logit > best_logit:
-                    best, best_logit, names = values, logit, (fa.name, fb.name)
+                if logit > best_logit or (logit == best_logit and index < best_index):
+                    best, best_logit, best_index = values, logit, index
+                    names = (fa.name, fb.name)
         values = list(best or [])
         values.extend(record_features(a, b))
         return values, names[0], names[1]
 
-    def compare(self, a: Prepared, b: Prepared) -> MatchResult:
-        """Score two prepared records."""
+    def compare(
+        self, a: Prepared, b: Prepared, bounds: Sequence[float] | None = None
+    ) -> MatchResult:
+        """Score two prepared records.
+
+        Args:
+            a: one record.
+            b: the other.
+            bounds: upper bounds of the name pairs' logits, to skip name pairs that
+                cannot be the best (see :meth:`vector`); the result is the same.
+        """
         config = self.config
         rules: list[str] = []
         if not schemata_compatible(a.record.schema, b.record.schema):
@@ -358,7 +395,7 @@ class Scorer:
             )
             return MatchResult(a.record.id, b.record.id, 0.0, "no-match", [], rules,
                                a.forms[0].name, b.forms[0].name)  # fmt: skip
-        values, left_name, right_name = self.vector(a, b)
+        values, left_name, right_name = self.vector(a, b, bounds)
         score = _sigmoid(self._logit(values))
         if ids.blocks:
             for scheme, lv, rv in ids.conflicts:
