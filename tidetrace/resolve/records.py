@@ -119,14 +119,17 @@ def from_entity(entity: EntityProxy, source: str = "") -> Record | None:
     """
     if entity.id is None or not is_resolvable(entity.schema.name):
         return None
+    # A property's values come out in the order of a set, which changes with the process's
+    # hash seed; the scorer breaks ties by name order, so a re-run on the same data could
+    # link differently. Sorted within each property, the same entity is the same record.
     names: list[str] = []
     for prop in ("name", "alias", "previousName", "weakAlias"):
         if prop in entity.schema.properties:
-            names.extend(entity.get(prop, quiet=True))
+            names.extend(sorted(entity.get(prop, quiet=True)))
     if not names:
         return None
     pairs: list[tuple[str, str]] = []
-    for ftm_prop, value in entity.itervalues():
+    for ftm_prop, value in sorted(entity.itervalues(), key=lambda pv: (pv[0].name, pv[1])):
         if ftm_prop.type.name != "identifier":
             continue
         if ftm_prop.name in IDENTIFIER_PROPS:
@@ -136,9 +139,9 @@ def from_entity(entity: EntityProxy, source: str = "") -> Record | None:
     countries = sorted(
         {v.lower() for prop in ("country", "jurisdiction", "flag") for v in _get(entity, prop)}
     )
-    addresses = list(_get(entity, "address"))
+    addresses = sorted(_get(entity, "address"))
     if not addresses and entity.schema.is_a("Facility"):
-        place = ", ".join(v for p in ("city", "province") for v in _get(entity, p))
+        place = ", ".join(v for p in ("city", "province") for v in sorted(_get(entity, p)))
         if place:
             addresses.append(place)
     datasets = getattr(entity, "datasets", None)
