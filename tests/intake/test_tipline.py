@@ -105,10 +105,20 @@ def test_every_status_failure_looks_the_same(app: FastAPI, intake: Intake) -> No
         ]
         answers = []
         timings = []
+
+        def timed(body: Any) -> tuple[float, Any]:
+            # The fastest of three: what a timing attacker could learn is the least each
+            # answer takes; a busy machine only adds to some of them.
+            best, response = float("inf"), None
+            for _ in range(3):
+                started = time.monotonic()
+                response = client.post("/api/report/status", json=body)
+                best = min(best, time.monotonic() - started)
+            return best, response
+
         for body in cases:
-            started = time.monotonic()
-            response = client.post("/api/report/status", json=body)
-            timings.append(time.monotonic() - started)
+            seconds, response = timed(body)
+            timings.append(seconds)
             answers.append((response.status_code, response.json()))
             _strict(response)
         garbage = client.post(
@@ -117,9 +127,7 @@ def test_every_status_failure_looks_the_same(app: FastAPI, intake: Intake) -> No
         answers.append((garbage.status_code, garbage.json()))
         assert {a for a, _ in answers} == {404}
         assert all(body == {"detail": tipline.GENERIC_FAILURE} for _, body in answers)
-        started = time.monotonic()
-        ok = client.post("/api/report/status", json={"receipt": receipt})
-        right = time.monotonic() - started
+        right, ok = timed({"receipt": receipt})
         assert ok.status_code == 200
     assert min(timings) >= STATUS_FLOOR and right >= STATUS_FLOOR
     assert max([*timings, right]) - min([*timings, right]) < 0.25
