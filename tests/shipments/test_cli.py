@@ -98,6 +98,7 @@ def test_ingests_list(loaded: Workspace) -> None:
         (["ingest", "shipments", "{csv}", "--mapping", "{mapping}"], "unknown field"),
         (["ingest", "shipments", "{junk}"], "binary data"),
         (["shipments", "query", "--since", "yesterday"], "not a date"),
+        (["shipments", "query", "--since", "2023-06-01", "--until", "2023-01-01"], "after"),
         (["shipments", "query", "--hs", "squid"], "not an HS code prefix"),
     ],
 )

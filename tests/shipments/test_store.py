@@ -7,7 +7,13 @@ import pytest
 
 from tests.shipments.support import rows
 from tidetrace.exc import InputError
-from tidetrace.shipments.store import ShipmentQuery, ShipmentStore, data_files, source_dir
+from tidetrace.shipments.store import (
+    ShipmentQuery,
+    ShipmentStore,
+    arrival_window,
+    data_files,
+    source_dir,
+)
 from tidetrace.shipments.synth import SynthResult
 from tidetrace.workspace import Workspace
 
@@ -111,3 +117,12 @@ def test_counts_and_datasets(ingested: Workspace) -> None:
     counts = store.counts()["synth"]
     assert counts["rows"] == 1500
     assert counts["bills"] < counts["rows"]  # amendments are versions of earlier bills
+
+
+def test_arrival_window_as_typed() -> None:
+    assert arrival_window(None, " ") == (None, None)
+    assert arrival_window("2023-01-01", "2023-01-01") == (date(2023, 1, 1), date(2023, 1, 1))
+    with pytest.raises(InputError, match="--until: '2023-13-01' is not a date"):
+        arrival_window(None, "2023-13-01")
+    with pytest.raises(InputError, match="--since: 2023-06-01 is after --until 2023-01-01"):
+        arrival_window("2023-06-01", "2023-01-01")

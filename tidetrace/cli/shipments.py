@@ -1,7 +1,6 @@
 """Bills of lading: ``ingest shipments``, ``shipments query|export|ingests``, ``synth …``."""
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +18,6 @@ from tidetrace.cli.base import (
     print_json,
 )
 from tidetrace.cli.groups import ingest_app, synth_app
-from tidetrace.exc import InputError
 
 shipments_app = make_app("Query and export the bills of lading ingested with 'ingest shipments'.")
 
@@ -36,15 +34,6 @@ class _RateColumn(ProgressColumn):
         elapsed = task.elapsed or 0.0
         rate = task.completed / elapsed if elapsed > 0 else 0.0
         return Text(f"{task.completed:,.0f} rows  {rate:,.0f} rows/s")
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(option, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 @ingest_app.command("shipments")
@@ -168,17 +157,18 @@ def query(
     Example: tidetrace shipments query --shipper "dandong" --hs 0307 --since 2023-01-01 --csv
     """
     from tidetrace.shipments.export import write_csv, write_json
-    from tidetrace.shipments.store import ShipmentQuery, ShipmentStore
+    from tidetrace.shipments.store import ShipmentQuery, ShipmentStore, arrival_window
 
     if as_json and as_csv:
         raise CliError("give --json or --csv, not both", exit_code=2)
     ws = open_workspace(home)
+    first, last = arrival_window(since, until)
     q = ShipmentQuery(
         shipper=shipper,
         consignee=consignee,
         hs=hs,
-        since=_date(since, "--since"),
-        until=_date(until, "--until"),
+        since=first,
+        until=last,
         bill=bill,
         seafood=seafood,
         dataset=dataset,
@@ -232,7 +222,7 @@ def export(
     Example: tidetrace shipments export --format ftm -o shipments.ftm.json --hs 03
     """
     from tidetrace.shipments.export import write_csv, write_ftm, write_json, write_xlsx
-    from tidetrace.shipments.store import ShipmentQuery, ShipmentStore
+    from tidetrace.shipments.store import ShipmentQuery, ShipmentStore, arrival_window
 
     if format_ not in ("csv", "xlsx", "json", "ftm"):
         raise CliError(f"unknown format {format_!r}: csv, xlsx, json or ftm", exit_code=2)
@@ -240,12 +230,13 @@ def export(
         raise CliError("XLSX needs a file name, not -", exit_code=2)
     ws = open_workspace(home)
     store = ShipmentStore(ws)
+    first, last = arrival_window(since, until)
     q = ShipmentQuery(
         shipper=shipper,
         consignee=consignee,
         hs=hs,
-        since=_date(since, "--since"),
-        until=_date(until, "--until"),
+        since=first,
+        until=last,
         dataset=dataset,
         limit=0,
     )

@@ -36,6 +36,7 @@ __all__ = [
     "VERSION_ORDER",
     "ShipmentQuery",
     "ShipmentStore",
+    "arrival_window",
     "data_files",
     "dataset_dir",
     "source_dir",
@@ -96,6 +97,27 @@ class ShipmentQuery:
     history: bool = False
     limit: int = 100
     offset: int = 0
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(option, f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def arrival_window(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """The arrival days of a query as typed (``YYYY-MM-DD``; blank is not given).
+
+    Raises:
+        InputError: naming ``--since`` or ``--until``: not a date, or since after until.
+    """
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if first is not None and last is not None and first > last:
+        raise InputError("--since", f"{first} is after --until {last}")
+    return first, last
 
 
 def _party_filter(column: str, text: str, params: list[Any]) -> str:

@@ -20,7 +20,6 @@ import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from io import StringIO
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tidetrace.exc import InputError, TidetraceError
 from tidetrace.shipments.export import json_rows, write_csv
-from tidetrace.shipments.store import ShipmentQuery, ShipmentStore
+from tidetrace.shipments.store import ShipmentQuery, ShipmentStore, arrival_window
 from tidetrace.web.context import doc
 from tidetrace.web.deps import READ, WRITE, Actor, ActorDep, SettingsDep, WorkspaceDep, clean_text
 from tidetrace.web.models import ErrorResponse
@@ -295,18 +294,10 @@ def _text(value: str | None) -> str | None:
     return clean_text(value) or None
 
 
-def _date(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(name, "not a date (YYYY-MM-DD)") from None
-
-
 def _api_error(exc: InputError) -> InputError:
     """The store names fields as CLI options (``--hs``); the API names them as parameters."""
-    return InputError(exc.path.removeprefix("--"), exc.reason, exc.line, exc.field)
+    reason = exc.reason.replace("--", "")
+    return InputError(exc.path.removeprefix("--"), reason, exc.line, exc.field)
 
 
 def shipment_query(
@@ -328,10 +319,10 @@ def shipment_query(
     Raises:
         InputError: a bad date (the field is named), or since after until.
     """
-    first = _date(_text(since), "since")
-    last = _date(_text(until), "until")
-    if first is not None and last is not None and first > last:
-        raise InputError("since", "is after until")
+    try:
+        first, last = arrival_window(_text(since), _text(until))
+    except InputError as exc:
+        raise _api_error(exc) from None
     return ShipmentQuery(
         shipper=_text(shipper),
         consignee=_text(consignee),
